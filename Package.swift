@@ -1,0 +1,52 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "EventSpool",
+    platforms: [.macOS(.v14)],
+    products: [
+        .library(name: "EventSpool", targets: ["EventSpool"]),
+        .executable(name: "eventspool", targets: ["eventspool"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+    ],
+    targets: [
+        // The system SQLite (Debian's libsqlite3-dev). No SQLite package is linked, so an app
+        // that embeds EventSpool keeps its own choice of SQLite wrapper.
+        .systemLibrary(
+            name: "CSQLite",
+            providers: [.apt(["libsqlite3-dev"]), .brew(["sqlite"])]
+        ),
+        // Turns Migrations/NNNN_name.sql into Swift string constants at build time.
+        .executableTarget(name: "MigrationsCodegen"),
+        .plugin(
+            name: "MigrationsPlugin",
+            capability: .buildTool(),
+            dependencies: ["MigrationsCodegen"]
+        ),
+        .target(
+            name: "EventSpool",
+            dependencies: [
+                "CSQLite",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            plugins: ["MigrationsPlugin"]
+        ),
+        .executableTarget(
+            name: "eventspool",
+            dependencies: [
+                "EventSpool",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
+            name: "EventSpoolTests",
+            dependencies: ["EventSpool", "eventspool"],
+            exclude: ["Fixtures"]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)
