@@ -42,9 +42,14 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // A child process for the crash tests: does queue work and is killed with SIGKILL.
+        .executableTarget(
+            name: "EventSpoolTestHelper",
+            dependencies: ["EventSpool"]
+        ),
         .testTarget(
             name: "EventSpoolTests",
-            dependencies: ["EventSpool", "eventspool"],
+            dependencies: ["EventSpool", "eventspool", "EventSpoolTestHelper"],
             exclude: ["Fixtures"]
         ),
     ],

@@ -1,0 +1,108 @@
+extension EventQueue {
+    /// Writes one event; it is durable when this returns.
+    ///
+    /// - Returns: the event's row id.
+    /// - Throws: ``QueueError/duplicateEvent(uuid:)`` when its uuid is already queued,
+    ///   ``QueueError/full(maxEvents:maxBytes:)`` at a bound with `rejectNew`,
+    ///   ``QueueError/diskFull(path:)`` when the disk is full (nothing is written).
+    @discardableResult
+    public func append(_ event: SerializedEvent) throws(QueueError) -> Int64 {
+        let outcome = try append(contentsOf: [event])[0]
+        switch outcome {
+        case .appended(let id): return id
+        case .duplicate: throw .duplicateEvent(uuid: event.uuid)
+        case .rejectedFull: throw .full(maxEvents: configuration.maxEvents, maxBytes: configuration.maxBytes)
+        }
+    }
+
+    /// Writes many events in one transaction; all of them are durable when this returns.
+    ///
+    /// Events whose uuid is already queued, or that do not fit the queue's bounds, are not
+    /// written; the outcome of each event says which. A failure of the transaction itself
+    /// (disk full, say) writes none of them and throws.
+    public func append(contentsOf events: [SerializedEvent]) throws(QueueError) -> [AppendOutcome] {
+        guard !events.isEmpty else { return [] }
+        let now = clock.nowMillis()
+        let bounded = configuration.maxEvents != nil || configuration.maxBytes != nil
+        return try write { state in
+            var held = bounded ? try heldTotals(in: &state) : (events: 0, bytes: 0)
+            var outcomes: [AppendOutcome] = []
+            outcomes.reserveCapacity(events.count)
+            var rejected = 0
+            var dropped = 0
+            for event in events {
+                let bytes = event.byteCount
+                if bounded && !fits(events: held.events + 1, bytes: held.bytes + bytes) {
+                    // Never drop an old event to make room for one that is a duplicate anyway.
+                    if try state.connection.queryOne("SELECT 1 FROM events WHERE uuid = ?", [.text(event.uuid)], { _ in true }) == true {
+                        outcomes.append(.duplicate)
+                        continue
+                    }
+                    while !fits(events: held.events + 1, bytes: held.bytes + bytes) {
+                        guard configuration.overflowPolicy == .dropOldest,
+                              let victim = try dropOldestPending(in: &state)
+                        else { break }
+                        dropped += 1
+                        held.events -= 1
+                        held.bytes -= victim
+                    }
+                    if !fits(events: held.events + 1, bytes: held.bytes + bytes) {
+                        rejected += 1
+                        outcomes.append(.rejectedFull)
+                        continue
+                    }
+                }
+                let contextId = try contextId(event.context, in: &state)
+                let changed = try state.connection.run(
+                    """
+                    INSERT INTO events (uuid, kind, user_id, context_id, visitor_json, bytes, event_time, enqueued_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (uuid) DO NOTHING
+                    """,
+                    [
+                        .text(event.uuid), .text(event.kind.rawValue), .text(event.userId), .integer(contextId),
+                        .text(event.visitorJSON), .int(bytes), .integer(event.timestampMillis), .integer(now),
+                    ]
+                )
+                if changed == 1 {
+                    outcomes.append(.appended(id: state.connection.lastInsertRowID))
+                    held.events += 1
+                    held.bytes += bytes
+                } else {
+                    outcomes.append(.duplicate)
+                }
+            }
+            try bump("rejected_full", by: rejected, in: &state)
+            try bump("dropped_oldest", by: dropped, in: &state)
+            if dropped > 0 {
+                configuration.logger.warning("queue full: dropped the oldest pending events", metadata: ["dropped": "\(dropped)", "path": "\(path)"])
+            }
+            if rejected > 0 {
+                configuration.logger.warning("queue full: refused new events", metadata: ["rejected": "\(rejected)", "path": "\(path)"])
+            }
+            return outcomes
+        }
+    }
+
+    private func fits(events: Int, bytes: Int) -> Bool {
+        if let maxEvents = configuration.maxEvents, events > maxEvents { return false }
+        if let maxBytes = configuration.maxBytes, bytes > maxBytes { return false }
+        return true
+    }
+
+    /// Events and bytes held against the bounds: pending, in flight and dead.
+    private func heldTotals(in state: inout State) throws -> (events: Int, bytes: Int) {
+        try state.connection.queryOne(
+            "SELECT coalesce(sum(events), 0), coalesce(sum(bytes), 0) FROM totals WHERE state IN ('pending', 'inflight', 'dead')"
+        ) { ($0.int(0), $0.int(1)) } ?? (0, 0)
+    }
+
+    /// Deletes the oldest pending event that is not part of a batch; returns its size, or `nil`
+    /// when there is none to drop (everything held is in flight, waiting for a retry, or dead).
+    private func dropOldestPending(in state: inout State) throws -> Int? {
+        guard let victim = try state.connection.queryOne(
+            "SELECT id, bytes FROM events WHERE state = 'pending' AND batch_id IS NULL ORDER BY id LIMIT 1"
+        , [], { ($0.int64(0), $0.int(1)) }) else { return nil }
+        try state.connection.run("DELETE FROM events WHERE id = ?", [.integer(victim.0)])
+        return victim.1
+    }
+}

@@ -1,0 +1,154 @@
+extension EventQueue {
+    /// How long a claim's lease lasts unless told otherwise: the default request timeout (10 s)
+    /// plus a margin. Seconds, not minutes, so a stalled worker's batch is soon retried.
+    public static let defaultLeaseMillis: Int64 = 15_000
+
+    /// Claims the next batch to send and marks it in flight under this queue's lease.
+    ///
+    /// Spec §5: the oldest pending event whose next attempt time has come decides. If it
+    /// belongs to a batch waiting for a retry, that batch is claimed again whole (same events,
+    /// same order, so the same bytes). Otherwise a new batch is cut from the pending events not
+    /// yet in a batch: consecutive, one context, at most `limits.maxEvents` events and
+    /// `limits.maxBytes` bytes of request body.
+    ///
+    /// Expired leases, and leases of processes on this host that have exited, are recovered
+    /// first (spec §7).
+    ///
+    /// - Parameters:
+    ///   - includeOpenBatch: when `false`, a new batch is claimed only if it is closed (full,
+    ///     at the byte limit, or followed by another context); an open batch waits for more
+    ///     events or for `flushInterval`. Pass `true` to flush.
+    ///   - leaseMillis: how long the claim is this worker's before another may take it.
+    /// - Returns: the claimed batch, or `nil` when nothing is due.
+    public func claimNextBatch(
+        limits: BatchLimits,
+        includeOpenBatch: Bool,
+        leaseMillis: Int64 = EventQueue.defaultLeaseMillis
+    ) throws(QueueError) -> ClaimedBatch? {
+        let now = clock.nowMillis()
+        return try write { state in
+            try recoverLeases(now: now, in: &state)
+            guard let first = try state.connection.queryOne(
+                "SELECT id, batch_id FROM events WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY id LIMIT 1",
+                [.integer(now)], { ($0.int64(0), $0.optionalInt64(1)) }
+            ) else { return nil }
+
+            let leaseExpires = now + leaseMillis
+            if let batchId = first.1 {
+                return try reclaim(batchId: batchId, now: now, leaseExpires: leaseExpires, in: &state)
+            }
+
+            let candidates = try state.connection.query(
+                """
+                SELECT context_id, bytes FROM events
+                WHERE state = 'pending' AND batch_id IS NULL AND id >= ? ORDER BY id LIMIT ?
+                """,
+                [.integer(first.0), .int(limits.maxEvents + 1)]
+            ) { BatchCut.Candidate(contextId: $0.int64(0), bytes: $0.int(1)) }
+            guard let firstCandidate = candidates.first else { return nil }
+            let context = try context(id: firstCandidate.contextId, in: &state)
+            guard let cut = BatchCut.cut(
+                candidates,
+                envelopeBytes: BatchEnvelope.byteCount(for: context),
+                maxEvents: limits.maxEvents,
+                maxBytes: limits.maxBytes
+            ), cut.isClosed || includeOpenBatch else { return nil }
+
+            try state.connection.run(
+                """
+                INSERT INTO batches (context_id, state, event_count, bytes, attempts, created_at, lease_owner, lease_expires_at)
+                VALUES (?, 'inflight', ?, ?, 1, ?, ?, ?)
+                """,
+                [.integer(firstCandidate.contextId), .int(cut.count), .int(cut.bodyBytes), .integer(now), .text(owner.text), .integer(leaseExpires)]
+            )
+            let batchId = state.connection.lastInsertRowID
+            // The cut events are exactly the first `count` unbatched pending events from `first`,
+            // so they are the ones with the lowest ids in that set.
+            try state.connection.run(
+                """
+                UPDATE events SET state = 'inflight', batch_id = ?, attempts = attempts + 1
+                WHERE id IN (SELECT id FROM events WHERE state = 'pending' AND batch_id IS NULL AND id >= ? ORDER BY id LIMIT ?)
+                """,
+                [.integer(batchId), .integer(first.0), .int(cut.count)]
+            )
+            return try claimedBatch(id: batchId, context: context, attempts: 1, bodyBytes: cut.bodyBytes, leaseExpires: leaseExpires, in: &state)
+        }
+    }
+
+    /// Claims a batch that waits for its retry, with its members as they were.
+    private func reclaim(batchId: Int64, now: Int64, leaseExpires: Int64, in state: inout State) throws -> ClaimedBatch? {
+        guard let row = try state.connection.queryOne(
+            "SELECT context_id, attempts, bytes FROM batches WHERE id = ? AND state = 'retry'",
+            [.integer(batchId)], { ($0.int64(0), $0.int(1), $0.int(2)) }
+        ) else {
+            // Not a batch waiting for a retry (a file edited by hand, say): let its events be
+            // batched afresh rather than stay stuck.
+            try state.connection.run("UPDATE events SET batch_id = NULL WHERE batch_id = ? AND state = 'pending'", [.integer(batchId)])
+            return nil
+        }
+        try state.connection.run(
+            "UPDATE batches SET state = 'inflight', attempts = attempts + 1, lease_owner = ?, lease_expires_at = ? WHERE id = ?",
+            [.text(owner.text), .integer(leaseExpires), .integer(batchId)]
+        )
+        try state.connection.run(
+            "UPDATE events SET state = 'inflight', attempts = attempts + 1 WHERE batch_id = ? AND state = 'pending'",
+            [.integer(batchId)]
+        )
+        let context = try context(id: row.0, in: &state)
+        return try claimedBatch(id: batchId, context: context, attempts: row.1 + 1, bodyBytes: row.2, leaseExpires: leaseExpires, in: &state)
+    }
+
+    private func claimedBatch(id: Int64, context: EventContext, attempts: Int, bodyBytes: Int, leaseExpires: Int64, in state: inout State) throws -> ClaimedBatch {
+        var oldest = Int64.max
+        let members = try state.connection.query(
+            "SELECT id, uuid, visitor_json, enqueued_at FROM events WHERE batch_id = ? ORDER BY id",
+            [.integer(id)]
+        ) { row in
+            oldest = min(oldest, row.int64(3))
+            return ClaimedBatch.Member(id: row.int64(0), uuid: row.text(1), visitorJSON: row.text(2))
+        }
+        return ClaimedBatch(
+            id: id, context: context, members: members, attempts: attempts, bodyBytes: bodyBytes,
+            oldestEnqueuedAtMillis: oldest == .max ? 0 : oldest, leaseExpiresAtMillis: leaseExpires
+        )
+    }
+
+    /// Takes back in-flight batches whose lease has expired, or whose owner is a process on
+    /// this host that has exited, and makes them due for a retry now, members unchanged.
+    ///
+    /// - Returns: how many batches were recovered.
+    @discardableResult
+    public func recoverLeases() throws(QueueError) -> Int {
+        let now = clock.nowMillis()
+        return try write { state in try recoverLeases(now: now, in: &state) }
+    }
+
+    @discardableResult
+    func recoverLeases(now: Int64, in state: inout State) throws -> Int {
+        let inflight = try state.connection.query(
+            "SELECT id, lease_owner, lease_expires_at FROM batches WHERE state = 'inflight'"
+        ) { ($0.int64(0), $0.optionalText(1), $0.optionalInt64(2)) }
+        var recovered = 0
+        for (batchId, ownerText, expires) in inflight {
+            let expired = (expires ?? 0) <= now
+            let ownerExited = ownerText.flatMap(LeaseOwner.init(text:)).map {
+                $0 != owner && $0.hasCertainlyExited(onHost: owner.host)
+            } ?? false
+            guard expired || ownerExited else { continue }
+            try state.connection.run(
+                "UPDATE batches SET state = 'retry', next_attempt_at = ?, lease_owner = NULL, lease_expires_at = NULL WHERE id = ?",
+                [.integer(now), .integer(batchId)]
+            )
+            try state.connection.run(
+                "UPDATE events SET state = 'pending', next_attempt_at = ? WHERE batch_id = ? AND state = 'inflight'",
+                [.integer(now), .integer(batchId)]
+            )
+            recovered += 1
+        }
+        if recovered > 0 {
+            try bump("leases_recovered", by: recovered, in: &state)
+            configuration.logger.info("recovered in-flight batches", metadata: ["batches": "\(recovered)", "path": "\(path)"])
+        }
+        return recovered
+    }
+}

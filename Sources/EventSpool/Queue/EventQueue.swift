@@ -1,0 +1,194 @@
+import Foundation
+import Logging
+
+/// The durable event queue: one SQLite file that holds every accepted event from `process`
+/// until its batch gets a 2xx. This type owns all of EventSpool's SQL.
+///
+/// Every method is synchronous and thread-safe (one connection behind a lock). Writes run in
+/// `BEGIN IMMEDIATE` transactions and are durable when the method returns. Several processes
+/// may open the same file: claims are atomic, and a busy database is waited for and retried,
+/// never reported as `database is locked`.
+///
+/// ```swift
+/// let queue = try EventQueue(path: "events.sqlite")
+/// try queue.append(event)                       // durable now
+/// if let batch = try queue.claimNextBatch(limits: BatchLimits(maxEvents: 10), includeOpenBatch: true) {
+///     // send batch.visitors under batch.context, then:
+///     try queue.markSent(batchId: batch.id, status: 204)
+/// }
+/// ```
+///
+/// ## Topics
+/// - Writing: ``append(_:)``, ``append(contentsOf:)``
+/// - Sending: ``claimNextBatch(limits:includeOpenBatch:leaseMillis:)``, ``markSent(batchId:status:)``,
+///   ``scheduleRetry(batchId:notBeforeMillis:status:error:)``, ``deadLetter(batchId:status:reason:)``,
+///   ``split(batchId:)``, ``recoverLeases()``
+/// - Inspecting and repairing: ``stats()``, ``list(state:limit:)``, ``requeueDeadLetters()``,
+///   ``purge(sent:dead:olderThanMillis:)``, ``pruneSent()``
+public final class EventQueue: Sendable {
+    /// The file's path.
+    public let path: String
+    /// The configuration it was opened with.
+    public let configuration: QueueConfiguration
+    let owner: LeaseOwner
+    private let state: LockedState
+
+    struct State {
+        var connection: SQLiteConnection
+        /// Context row ids by context, and back. Cleared when a write transaction fails, since
+        /// a rolled-back insert may have handed out an id that no longer exists.
+        var contextIds: [EventContext: Int64] = [:]
+        var contexts: [Int64: EventContext] = [:]
+    }
+
+    /// Opens the queue at `path`, creating it (mode 0600) and bringing its schema up to date.
+    ///
+    /// - Throws: ``QueueError`` when the path is a folder or cannot be created, the file is not
+    ///   a database or is damaged (unless `onCorruption` is `.moveAside`), is another
+    ///   application's database, or has a newer schema than this library.
+    public init(path: String, configuration: QueueConfiguration = QueueConfiguration()) throws(QueueError) {
+        self.path = path
+        self.configuration = configuration
+        self.owner = LeaseOwner.current()
+        let connection = try QueueFile.open(path: path, configuration: configuration)
+        self.state = LockedState(State(connection: connection))
+    }
+
+    /// Closes the file. Later calls fail; closing twice is harmless.
+    public func close() {
+        state.withLock { $0.connection.close() }
+    }
+
+    /// The schema version of the file (`PRAGMA user_version`).
+    public func schemaVersion() throws(QueueError) -> Int {
+        try read { state throws in try Migrator.userVersion(state.connection) }
+    }
+
+    var clock: any EventClock { configuration.clock }
+
+    // MARK: - Transactions
+
+    /// Runs `body` in a write transaction, retrying while another process holds the lock.
+    func write<T>(_ body: (inout State) throws -> T) throws(QueueError) -> T {
+        if configuration.readOnly { throw .readOnly(path: path) }
+        let started = DispatchTime.now().uptimeNanoseconds
+        var pause: UInt32 = 1_000
+        while true {
+            do {
+                return try state.withLock { state in
+                    do {
+                        return try state.connection.transaction(immediate: true) { () throws in try body(&state) }
+                    } catch {
+                        state.contextIds.removeAll()
+                        state.contexts.removeAll()
+                        throw error
+                    }
+                }
+            } catch let error as SQLiteError where error.isBusy {
+                let waitedMillis = Int64((DispatchTime.now().uptimeNanoseconds - started) / 1_000_000)
+                if waitedMillis >= configuration.busyRetryLimitMillis { throw .sqlite(error) }
+                usleep(pause)
+                pause = min(pause * 2, 100_000)
+            } catch {
+                throw map(error)
+            }
+        }
+    }
+
+    /// Runs `body` in a read transaction (one consistent snapshot).
+    func read<T>(_ body: (inout State) throws -> T) throws(QueueError) -> T {
+        do {
+            return try state.withLock { state in
+                try state.connection.transaction(immediate: false) { () throws in try body(&state) }
+            }
+        } catch {
+            throw map(error)
+        }
+    }
+
+    private func map(_ error: any Error) -> QueueError {
+        switch error {
+        case let error as QueueError: error
+        case let error as SQLiteError: QueueFile.classify(error, path: path)
+        default: .sqlite(SQLiteError(extendedCode: 1, message: "\(error)"))
+        }
+    }
+
+    // MARK: - Contexts
+
+    /// The row id of `context`, inserting it on first use.
+    func contextId(_ context: EventContext, in state: inout State) throws -> Int64 {
+        if let id = state.contextIds[context] { return id }
+        let key: [SQLiteValue] = [
+            .text(context.accountId), .text(context.projectId), .text(context.revision),
+            .text(context.region.rawValue), .integer(context.anonymizeIP ? 1 : 0),
+            .text(context.clientName), .text(context.clientVersion),
+        ]
+        try state.connection.run(
+            """
+            INSERT INTO contexts (account_id, project_id, revision, region, anonymize_ip, client_name, client_version, url)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
+            """,
+            key + [.text(context.endpoint)]
+        )
+        let id = try state.connection.queryOne(
+            """
+            SELECT id FROM contexts WHERE account_id = ? AND project_id = ? AND revision = ? AND region = ?
+            AND anonymize_ip = ? AND client_name = ? AND client_version = ?
+            """,
+            key
+        ) { $0.int64(0) }
+        guard let id else { throw SQLiteError(extendedCode: 1, message: "context row missing after insert") }
+        state.contextIds[context] = id
+        state.contexts[id] = context
+        return id
+    }
+
+    /// The context stored under `id`.
+    func context(id: Int64, in state: inout State) throws -> EventContext {
+        if let context = state.contexts[id] { return context }
+        let context = try state.connection.queryOne(
+            """
+            SELECT account_id, project_id, revision, region, anonymize_ip, client_name, client_version
+            FROM contexts WHERE id = ?
+            """,
+            [.integer(id)]
+        ) { row in
+            EventContext(
+                accountId: row.text(0), projectId: row.text(1), revision: row.text(2),
+                anonymizeIP: row.int(4) != 0, region: EventRegion(rawValue: row.text(3)) ?? .us,
+                clientName: row.text(5), clientVersion: row.text(6)
+            )
+        }
+        guard let context else { throw SQLiteError(extendedCode: 1, message: "no context row \(id)") }
+        state.contexts[id] = context
+        state.contextIds[context] = id
+        return context
+    }
+
+    /// Adds `amount` to a counter of the `counters` table.
+    func bump(_ counter: String, by amount: Int, in state: inout State) throws {
+        guard amount != 0 else { return }
+        try state.connection.run("UPDATE counters SET value = value + ? WHERE name = ?", [.int(amount), .text(counter)])
+    }
+}
+
+/// The queue's connection and caches behind a lock.
+///
+/// `@unchecked Sendable` is safe because `value` is private and only reached through
+/// `withLock`, which holds `lock` for the whole access: no two threads ever touch the
+/// connection (opened `SQLITE_OPEN_NOMUTEX`) or the caches at once.
+private final class LockedState: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: EventQueue.State
+
+    init(_ value: EventQueue.State) {
+        self.value = value
+    }
+
+    func withLock<T>(_ body: (inout EventQueue.State) throws -> T) rethrows -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body(&value)
+    }
+}

@@ -1,0 +1,65 @@
+import Logging
+
+/// How an ``EventQueue`` opens and bounds its file.
+///
+/// ```swift
+/// var configuration = QueueConfiguration()
+/// configuration.durability = .full          // fsync on every commit
+/// configuration.maxEvents = 1_000_000
+/// configuration.overflowPolicy = .dropOldest
+/// let queue = try EventQueue(path: "events.sqlite", configuration: configuration)
+/// ```
+public struct QueueConfiguration: Sendable {
+    /// How hard a commit works to survive a power failure.
+    public enum Durability: String, Sendable, CaseIterable {
+        /// `synchronous=NORMAL` in WAL mode: a commit survives a crash or `kill -9` of the
+        /// process; a power loss may lose the last commits, never corrupt the file.
+        case normal
+        /// `synchronous=FULL`: every commit is synced to disk before it returns.
+        case full
+    }
+
+    /// What happens when an append would pass ``maxEvents`` or ``maxBytes``.
+    public enum OverflowPolicy: String, Sendable, CaseIterable {
+        /// The new event is refused with ``QueueError/full(maxEvents:maxBytes:)``.
+        case rejectNew
+        /// The oldest pending events that are not part of a batch are deleted to make room.
+        case dropOldest
+    }
+
+    /// What to do when the file is not a database or is damaged.
+    public enum CorruptionPolicy: Sendable, Equatable {
+        /// Throw ``QueueError/corrupt(path:reason:)`` and leave the file as it is.
+        case fail
+        /// Rename the file (and its `-wal` and `-shm`) to `NAME.corrupt-<timestamp>` and start a
+        /// new queue. Nothing is deleted.
+        case moveAside
+    }
+
+    /// Commit durability; `.normal` by default.
+    public var durability: Durability = .normal
+    /// What to do with a damaged file; `.fail` by default.
+    public var onCorruption: CorruptionPolicy = .fail
+    /// Open without writing anything (for inspection). A missing file is then an error.
+    public var readOnly = false
+    /// The most events held (pending, in flight or dead); `nil` for no bound.
+    public var maxEvents: Int?
+    /// The most visitor bytes held (pending, in flight or dead); `nil` for no bound.
+    public var maxBytes: Int?
+    /// What an append does at a bound.
+    public var overflowPolicy: OverflowPolicy = .rejectNew
+    /// How long sent rows are kept before ``EventQueue/pruneSent()`` deletes them, in milliseconds.
+    public var sentRetentionMillis: Int64 = 24 * 60 * 60 * 1000
+    /// How long a connection waits for another process's write lock before retrying, in milliseconds.
+    public var busyTimeoutMillis: Int32 = 5_000
+    /// How long a write keeps retrying a busy database in all before it reports
+    /// ``QueueError/sqlite(_:)``, in milliseconds.
+    public var busyRetryLimitMillis: Int64 = 120_000
+    /// The clock that stamps rows and measures leases.
+    public var clock: any EventClock = SystemEventClock()
+    /// Where the queue logs (moving a damaged file aside, recovered leases, drops). Silent by default.
+    public var logger = Logger(label: "EventSpool.queue", factory: { _ in SwiftLogNoOpLogHandler() })
+
+    /// The default configuration.
+    public init() {}
+}

@@ -1,0 +1,138 @@
+import Foundation
+import Logging
+
+/// Opening a queue file: creating it with mode 0600, checking what it is, moving a damaged file
+/// aside when asked, setting the pragmas, and migrating it.
+enum QueueFile {
+    /// Opens `path` per `configuration` and returns a connection ready for the queue's SQL.
+    static func open(path: String, configuration: QueueConfiguration) throws(QueueError) -> SQLiteConnection {
+        do {
+            return try openOnce(path: path, configuration: configuration)
+        } catch QueueError.corrupt(let path, let reason) where configuration.onCorruption == .moveAside && !configuration.readOnly {
+            let moved = try moveAside(path: path, clock: configuration.clock)
+            configuration.logger.warning(
+                "queue file was damaged; moved aside and started a new queue",
+                metadata: ["path": "\(path)", "moved_to": "\(moved)", "reason": "\(reason)"]
+            )
+            return try openOnce(path: path, configuration: configuration)
+        }
+    }
+
+    private static func openOnce(path: String, configuration: QueueConfiguration) throws(QueueError) -> SQLiteConnection {
+        var isDirectory: ObjCBool = false
+        let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
+        if exists && isDirectory.boolValue { throw .pathIsDirectory(path: path) }
+        if !exists {
+            if configuration.readOnly { throw .noQueueFile(path: path) }
+            try create(path: path)
+        } else if let problem = headerProblem(path: path) {
+            // Checked before SQLite sees the file: on closing a connection to a file it cannot
+            // read, SQLite may delete a -wal beside it, and nothing is deleted silently here.
+            throw .corrupt(path: path, reason: problem)
+        }
+
+        let connection: SQLiteConnection
+        do {
+            connection = try SQLiteConnection(path: path, readOnly: configuration.readOnly, create: false)
+        } catch {
+            throw error.isCorruption ? .corrupt(path: path, reason: error.message) : .cannotOpen(path: path, reason: error.message)
+        }
+        do {
+            connection.setBusyTimeout(milliseconds: configuration.busyTimeoutMillis)
+            // Reading the schema is what makes SQLite look at the file: a file that is not a
+            // database fails here, before anything is written to it.
+            let objects = try connection.queryOne("SELECT count(*) FROM sqlite_master") { $0.int(0) } ?? 0
+            let version = try Migrator.userVersion(connection)
+            let latest = Migration.latestVersion
+            if version > latest {
+                throw QueueError.newerSchema(path: path, fileVersion: version, libraryVersion: latest)
+            }
+            if version == 0 && objects > 0 { throw QueueError.notAQueue(path: path) }
+            if configuration.readOnly {
+                if version == 0 { throw QueueError.notAQueue(path: path) }
+                _ = try connection.queryOne("SELECT count(*) FROM totals") { $0.int(0) }
+                return connection
+            }
+            // WAL: readers never block the writer, and a commit is one append to the log.
+            let mode = try connection.queryOne("PRAGMA journal_mode = WAL") { $0.text(0) } ?? ""
+            guard mode.lowercased() == "wal" else {
+                throw QueueError.cannotOpen(path: path, reason: "the file cannot use WAL journaling (journal_mode is \(mode))")
+            }
+            // In WAL mode NORMAL loses no committed transaction when the process dies; FULL
+            // also survives a power loss at the cost of an fsync per commit.
+            try connection.execute("PRAGMA synchronous = \(configuration.durability == .full ? "FULL" : "NORMAL")")
+            try Migrator().migrate(connection)
+            return connection
+        } catch let error as QueueError {
+            connection.close()
+            throw error
+        } catch let error as SQLiteError {
+            connection.close()
+            throw classify(error, path: path)
+        } catch {
+            connection.close()
+            throw .cannotOpen(path: path, reason: "\(error)")
+        }
+    }
+
+    /// Why the file at `path` cannot be an SQLite database, judged by its first 16 bytes, or
+    /// `nil` when it may be one (an empty file is a new database).
+    static func headerProblem(path: String) -> String? {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
+        defer { try? handle.close() }
+        let header = (try? handle.read(upToCount: 16)) ?? Data()
+        if header.isEmpty { return nil }
+        if header == Data("SQLite format 3\u{0}".utf8) { return nil }
+        return header.count < 16 ? "the file is too short to be a database" : "the file does not start with the SQLite header"
+    }
+
+    /// Maps an SQLite failure while opening to the queue's error.
+    static func classify(_ error: SQLiteError, path: String) -> QueueError {
+        if error.isCorruption { return .corrupt(path: path, reason: error.message) }
+        if error.isFull { return .diskFull(path: path) }
+        if error.code == 8 /* SQLITE_READONLY */ || error.code == 14 /* SQLITE_CANTOPEN */ {
+            return .cannotOpen(path: path, reason: error.message)
+        }
+        return .sqlite(error)
+    }
+
+    /// Creates an empty file readable and writable by its owner only (events may carry PII).
+    /// SQLite gives the `-wal` and `-shm` files the same mode.
+    private static func create(path: String) throws(QueueError) {
+        let fd = Foundation.open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0o600)
+        if fd >= 0 {
+            Foundation.close(fd)
+            return
+        }
+        let code = errno
+        if code == EEXIST { return }  // another process created it first
+        let folder = (path as NSString).deletingLastPathComponent
+        let reason: String
+        switch code {
+        case ENOENT: reason = "the folder \(folder.isEmpty ? "." : folder) does not exist"
+        case EACCES, EPERM, EROFS: reason = "the folder \(folder.isEmpty ? "." : folder) is not writable (\(String(cString: strerror(code))))"
+        default: reason = String(cString: strerror(code))
+        }
+        throw .cannotOpen(path: path, reason: reason)
+    }
+
+    /// Renames `path` and its `-wal` and `-shm` to `path.corrupt-<timestamp>`; returns the new name.
+    static func moveAside(path: String, clock: any EventClock) throws(QueueError) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withYear, .withMonth, .withDay, .withTime, .withTimeZone]
+        let stamp = formatter.string(from: Date(timeIntervalSince1970: Double(clock.nowMillis()) / 1000))
+            .replacingOccurrences(of: ":", with: "")
+        var target = "\(path).corrupt-\(stamp)"
+        var suffix = 1
+        while FileManager.default.fileExists(atPath: target) {
+            suffix += 1
+            target = "\(path).corrupt-\(stamp)-\(suffix)"
+        }
+        for extra in ["", "-wal", "-shm"] where FileManager.default.fileExists(atPath: path + extra) {
+            guard rename(path + extra, target + extra) == 0 else {
+                throw .cannotOpen(path: path, reason: "could not move the damaged file aside to \(target + extra): \(String(cString: strerror(errno)))")
+            }
+        }
+        return target
+    }
+}

@@ -1,0 +1,236 @@
+import CSQLite
+
+/// SQLite's "destructor" telling it to copy bound text before `sqlite3_bind_text` returns.
+private let transientDestructor = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+
+/// A thin wrapper over one `sqlite3` connection: prepared statements cached by their SQL,
+/// typed errors, and explicit transactions.
+///
+/// Not thread-safe by itself: its owner (``EventQueue``) serialises every use behind a lock,
+/// which is also why the connection is opened with `SQLITE_OPEN_NOMUTEX`.
+final class SQLiteConnection {
+    private var handle: OpaquePointer?
+    private var statements: [String: PreparedStatement] = [:]
+    /// The path given to `open`.
+    let path: String
+
+    /// Opens (and, with `create`, creates) the database at `path`.
+    init(path: String, readOnly: Bool, create: Bool) throws(SQLiteError) {
+        self.path = path
+        var flags = SQLITE_OPEN_NOMUTEX
+        if readOnly {
+            flags |= SQLITE_OPEN_READONLY
+        } else {
+            flags |= SQLITE_OPEN_READWRITE
+            if create { flags |= SQLITE_OPEN_CREATE }
+        }
+        var db: OpaquePointer?
+        let rc = sqlite3_open_v2(path, &db, flags, nil)
+        guard rc == SQLITE_OK, let db else {
+            let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? String(cString: sqlite3_errstr(rc))
+            let code = db.map { sqlite3_extended_errcode($0) } ?? rc
+            sqlite3_close_v2(db)
+            throw SQLiteError(extendedCode: code, message: message)
+        }
+        handle = db
+        sqlite3_extended_result_codes(db, 1)
+    }
+
+    deinit { close() }
+
+    /// Finalizes every cached statement and closes the connection. Safe to call twice.
+    func close() {
+        for statement in statements.values { statement.finalize() }
+        statements.removeAll()
+        if let handle { sqlite3_close_v2(handle) }
+        handle = nil
+    }
+
+    /// Sets how long SQLite waits for another connection's lock before reporting `SQLITE_BUSY`.
+    func setBusyTimeout(milliseconds: Int32) {
+        sqlite3_busy_timeout(handle, milliseconds)
+    }
+
+    /// Runs one or more statements that return no rows we need (DDL, pragmas, migrations).
+    func execute(_ sql: String) throws(SQLiteError) {
+        var errorMessage: UnsafeMutablePointer<CChar>?
+        let rc = sqlite3_exec(handle, sql, nil, nil, &errorMessage)
+        if rc != SQLITE_OK {
+            let message = errorMessage.map { String(cString: $0) } ?? String(cString: sqlite3_errstr(rc))
+            sqlite3_free(errorMessage)
+            throw SQLiteError(extendedCode: handle.map { sqlite3_extended_errcode($0) } ?? rc, message: message, sql: sql)
+        }
+    }
+
+    /// The cached prepared statement for `sql`, reset and with its bindings cleared.
+    func statement(_ sql: String) throws(SQLiteError) -> PreparedStatement {
+        if let cached = statements[sql] {
+            cached.reset()
+            return cached
+        }
+        var raw: OpaquePointer?
+        let rc = sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &raw, nil)
+        guard rc == SQLITE_OK, let raw else {
+            throw error(rc, sql: sql)
+        }
+        let statement = PreparedStatement(raw: raw, connection: self, sql: sql)
+        statements[sql] = statement
+        return statement
+    }
+
+    /// Runs `sql` with `arguments` and returns the number of rows it changed.
+    @discardableResult
+    func run(_ sql: String, _ arguments: [SQLiteValue] = []) throws(SQLiteError) -> Int {
+        let statement = try statement(sql)
+        try statement.bind(arguments)
+        while try statement.step() {}
+        return Int(sqlite3_changes(handle))
+    }
+
+    /// Runs a query and maps each row with `transform`.
+    func query<T>(_ sql: String, _ arguments: [SQLiteValue] = [], _ transform: (PreparedStatement) throws(SQLiteError) -> T) throws(SQLiteError) -> [T] {
+        let statement = try statement(sql)
+        try statement.bind(arguments)
+        var rows: [T] = []
+        while try statement.step() { rows.append(try transform(statement)) }
+        return rows
+    }
+
+    /// The first row of a query mapped by `transform`, or `nil` when there is none.
+    func queryOne<T>(_ sql: String, _ arguments: [SQLiteValue] = [], _ transform: (PreparedStatement) throws(SQLiteError) -> T) throws(SQLiteError) -> T? {
+        let statement = try statement(sql)
+        try statement.bind(arguments)
+        defer { statement.reset() }
+        return try statement.step() ? transform(statement) : nil
+    }
+
+    /// The rowid of the last insert on this connection.
+    var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
+
+    /// Whether a transaction is open.
+    var isInTransaction: Bool { handle.map { sqlite3_get_autocommit($0) == 0 } ?? false }
+
+    /// Runs `body` in a transaction and commits it, or rolls back when `body` throws.
+    ///
+    /// Writers use `BEGIN IMMEDIATE`: the write lock is taken up front, so two processes never
+    /// both read, then both try to upgrade to a write (which would fail one of them with
+    /// `SQLITE_BUSY` in the middle of its work instead of waiting at the start).
+    func transaction<T, E: Error>(immediate: Bool, _ body: () throws(E) -> T) throws -> T {
+        try execute(immediate ? "BEGIN IMMEDIATE" : "BEGIN DEFERRED")
+        do {
+            let result = try body()
+            try execute("COMMIT")
+            return result
+        } catch {
+            if isInTransaction { try? execute("ROLLBACK") }
+            throw error
+        }
+    }
+
+    /// The typed error for the result code `rc` of the statement `sql`.
+    func error(_ rc: Int32, sql: String?) -> SQLiteError {
+        let message = handle.map { String(cString: sqlite3_errmsg($0)) } ?? String(cString: sqlite3_errstr(rc))
+        let code = handle.map { sqlite3_extended_errcode($0) } ?? rc
+        return SQLiteError(extendedCode: code == SQLITE_OK ? rc : code, message: message, sql: sql)
+    }
+
+    /// Binds text without copying it through an intermediate `String` buffer.
+    fileprivate static func bindText(_ statement: OpaquePointer, _ index: Int32, _ text: String) -> Int32 {
+        var text = text
+        return text.withUTF8 { buffer in
+            guard let base = buffer.baseAddress, buffer.count > 0 else {
+                return sqlite3_bind_text(statement, index, "", 0, transientDestructor)
+            }
+            return base.withMemoryRebound(to: CChar.self, capacity: buffer.count) {
+                sqlite3_bind_text(statement, index, $0, Int32(buffer.count), transientDestructor)
+            }
+        }
+    }
+}
+
+/// A value bound to a statement parameter.
+enum SQLiteValue {
+    case integer(Int64)
+    case real(Double)
+    case text(String)
+    case null
+}
+
+extension SQLiteValue {
+    static func int(_ value: Int) -> SQLiteValue { .integer(Int64(value)) }
+    static func optionalText(_ value: String?) -> SQLiteValue { value.map { .text($0) } ?? .null }
+    static func optionalInt(_ value: Int?) -> SQLiteValue { value.map { .integer(Int64($0)) } ?? .null }
+}
+
+/// A prepared statement owned by a ``SQLiteConnection``'s cache.
+final class PreparedStatement {
+    private let raw: OpaquePointer
+    private unowned let connection: SQLiteConnection
+    /// The statement's SQL, reported in errors.
+    let sql: String
+
+    fileprivate init(raw: OpaquePointer, connection: SQLiteConnection, sql: String) {
+        self.raw = raw
+        self.connection = connection
+        self.sql = sql
+    }
+
+    fileprivate func finalize() { sqlite3_finalize(raw) }
+
+    /// Resets the statement so it can run again, and clears its bindings.
+    func reset() {
+        sqlite3_reset(raw)
+        sqlite3_clear_bindings(raw)
+    }
+
+    /// Binds `arguments` to parameters 1…n.
+    func bind(_ arguments: [SQLiteValue]) throws(SQLiteError) {
+        for (offset, value) in arguments.enumerated() {
+            let index = Int32(offset + 1)
+            let rc: Int32
+            switch value {
+            case .integer(let number): rc = sqlite3_bind_int64(raw, index, number)
+            case .real(let number): rc = sqlite3_bind_double(raw, index, number)
+            case .text(let text): rc = SQLiteConnection.bindText(raw, index, text)
+            case .null: rc = sqlite3_bind_null(raw, index)
+            }
+            if rc != SQLITE_OK { throw connection.error(rc, sql: sql) }
+        }
+    }
+
+    /// Advances to the next row: `true` when a row is available, `false` when done.
+    func step() throws(SQLiteError) -> Bool {
+        let rc = sqlite3_step(raw)
+        switch rc {
+        case SQLITE_ROW: return true
+        case SQLITE_DONE: return false
+        default:
+            let error = connection.error(rc, sql: sql)
+            sqlite3_reset(raw)
+            throw error
+        }
+    }
+
+    /// The integer in column `index` (0-based).
+    func int64(_ index: Int32) -> Int64 { sqlite3_column_int64(raw, index) }
+    /// The integer in column `index` as `Int`.
+    func int(_ index: Int32) -> Int { Int(sqlite3_column_int64(raw, index)) }
+    /// The integer in column `index`, or `nil` for NULL.
+    func optionalInt(_ index: Int32) -> Int? { isNull(index) ? nil : int(index) }
+    /// The integer in column `index`, or `nil` for NULL.
+    func optionalInt64(_ index: Int32) -> Int64? { isNull(index) ? nil : int64(index) }
+    /// The real number in column `index`.
+    func double(_ index: Int32) -> Double { sqlite3_column_double(raw, index) }
+    /// Whether column `index` is NULL.
+    func isNull(_ index: Int32) -> Bool { sqlite3_column_type(raw, index) == SQLITE_NULL }
+
+    /// The text in column `index` ("" for NULL).
+    func text(_ index: Int32) -> String {
+        guard let bytes = sqlite3_column_text(raw, index) else { return "" }
+        let count = Int(sqlite3_column_bytes(raw, index))
+        return String(decoding: UnsafeBufferPointer(start: bytes, count: count), as: UTF8.self)
+    }
+
+    /// The text in column `index`, or `nil` for NULL.
+    func optionalText(_ index: Int32) -> String? { isNull(index) ? nil : text(index) }
+}

@@ -1,0 +1,117 @@
+import Foundation
+import Testing
+@testable import EventSpool
+
+@Suite("Appending events")
+struct QueueAppendTests {
+    @Test func appendedEventIsOnDiskWhenAppendReturns() throws {
+        let folder = TemporaryFolder()
+        let path = folder.file("events.sqlite")
+        let queue = try QueueFixtures.open(path)
+        let event = QueueFixtures.event(1)
+        let id = try queue.append(event)
+
+        // A second connection, as another process would see it.
+        let raw = try RawDatabase(path)
+        #expect(try raw.strings("SELECT visitor_json FROM events WHERE id = \(id)") == [event.visitorJSON])
+        #expect(try raw.int("SELECT bytes FROM events WHERE id = \(id)") == event.byteCount)
+        #expect(try raw.strings("SELECT state FROM events") == ["pending"])
+        #expect(try raw.strings("SELECT c.revision || '/' || c.region || '/' || c.url FROM events e JOIN contexts c ON c.id = e.context_id")
+            == ["241/US/https://logx.optimizely.com/v1/events"])
+    }
+
+    @Test func rowKeepsEverythingNeededToSendLater() throws {
+        let folder = TemporaryFolder()
+        let queue = try QueueFixtures.open(folder.file("events.sqlite"))
+        let event = QueueFixtures.event(7, context: QueueFixtures.euContext)
+        try queue.append(event)
+        let batch = try #require(try queue.claimNextBatch(limits: BatchLimits(), includeOpenBatch: true))
+        #expect(batch.context == QueueFixtures.euContext)
+        #expect(batch.visitors == [event.visitorJSON])
+        let info = try #require(try queue.list().first)
+        #expect(info.kind == "conversion" && info.userId == "user-7" && info.timestampMillis == event.timestampMillis)
+        #expect(info.url == "https://eu.logx.optimizely.com/v1/events")
+    }
+
+    @Test func sameUuidTwiceIsRefused() throws {
+        let folder = TemporaryFolder()
+        let queue = try QueueFixtures.open(folder.file("events.sqlite"))
+        try queue.append(QueueFixtures.event(1))
+        #expect(throws: QueueError.duplicateEvent(uuid: QueueFixtures.event(1).uuid)) {
+            try queue.append(QueueFixtures.event(1))
+        }
+        #expect(try queue.stats().pending == 1)
+    }
+
+    @Test func groupedAppendReportsEachEvent() throws {
+        let folder = TemporaryFolder()
+        let queue = try QueueFixtures.open(folder.file("events.sqlite"))
+        try queue.append(QueueFixtures.event(2))
+        let outcomes = try queue.append(contentsOf: [QueueFixtures.event(1), QueueFixtures.event(2), QueueFixtures.event(3)])
+        #expect(outcomes.count == 3)
+        guard case .appended = outcomes[0], case .appended = outcomes[2] else {
+            Issue.record("events 1 and 3 must be appended: \(outcomes)")
+            return
+        }
+        #expect(outcomes[1] == .duplicate)
+        #expect(try queue.list().map(\.userId) == ["user-2", "user-1", "user-3"])
+    }
+
+    @Test func fullQueueRejectsNewEventsAndCountsThem() throws {
+        let folder = TemporaryFolder()
+        let queue = try QueueFixtures.open(folder.file("events.sqlite")) { $0.maxEvents = 3 }
+        _ = try queue.append(contentsOf: QueueFixtures.events(0..<3))
+        #expect(throws: QueueError.full(maxEvents: 3, maxBytes: nil)) { try queue.append(QueueFixtures.event(3)) }
+        let outcomes = try queue.append(contentsOf: QueueFixtures.events(4..<6))
+        #expect(outcomes == [.rejectedFull, .rejectedFull])
+        let stats = try queue.stats()
+        #expect(stats.pending == 3)
+        #expect(stats.rejectedFull == 3)
+        #expect(try queue.list().map(\.userId) == ["user-0", "user-1", "user-2"], "the old events are kept")
+    }
+
+    @Test func byteBoundCountsVisitorBytes() throws {
+        let folder = TemporaryFolder()
+        let queue = try QueueFixtures.open(folder.file("events.sqlite")) { $0.maxBytes = 1_000 }
+        _ = try queue.append(contentsOf: QueueFixtures.events(0..<4, size: 300))
+        let stats = try queue.stats()
+        #expect(stats.pending == 3)
+        #expect(stats.rejectedFull == 1)
+        #expect(stats.heldBytes == 900)
+    }
+
+    @Test func dropOldestMakesRoomAndCountsEveryDrop() throws {
+        let folder = TemporaryFolder()
+        let queue = try QueueFixtures.open(folder.file("events.sqlite")) {
+            $0.maxEvents = 3
+            $0.overflowPolicy = .dropOldest
+        }
+        _ = try queue.append(contentsOf: QueueFixtures.events(0..<3))
+        // An in-flight batch is never dropped.
+        let batch = try #require(try queue.claimNextBatch(limits: BatchLimits(maxEvents: 1), includeOpenBatch: true))
+        #expect(batch.uuids == [QueueFixtures.event(0).uuid])
+        _ = try queue.append(contentsOf: QueueFixtures.events(3..<5))
+        #expect(try queue.list().map(\.userId) == ["user-0", "user-3", "user-4"])
+        let stats = try queue.stats()
+        #expect(stats.droppedOldest == 2)
+        #expect(stats.inflight == 1 && stats.pending == 2)
+        // A duplicate never costs an old event its place.
+        #expect(throws: QueueError.duplicateEvent(uuid: QueueFixtures.event(4).uuid)) { try queue.append(QueueFixtures.event(4)) }
+        #expect(try queue.stats().droppedOldest == 2)
+    }
+
+    @Test func appendsFromManyThreadsAreAllKept() async throws {
+        let folder = TemporaryFolder()
+        let queue = try QueueFixtures.open(folder.file("events.sqlite"))
+        await withTaskGroup(of: Void.self) { group in
+            for worker in 0..<4 {
+                group.addTask {
+                    for index in 0..<250 {
+                        _ = try? queue.append(QueueFixtures.event(worker * 1_000 + index))
+                    }
+                }
+            }
+        }
+        #expect(try queue.stats().pending == 1_000)
+    }
+}

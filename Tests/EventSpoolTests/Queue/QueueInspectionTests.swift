@@ -1,0 +1,82 @@
+import Foundation
+import Testing
+@testable import EventSpool
+
+@Suite("Inspecting and repairing a queue")
+struct QueueInspectionTests {
+    let folder = TemporaryFolder()
+    let clock = ManualEventClock()
+
+    /// A queue with 2 sent, 1 dead, 1 in flight and 2 pending events.
+    func populatedQueue() throws -> EventQueue {
+        let queue = try QueueFixtures.open(folder.file("events.sqlite"), clock: clock)
+        _ = try queue.append(contentsOf: QueueFixtures.events(0..<6))
+        let sent = try #require(try queue.claimNextBatch(limits: BatchLimits(maxEvents: 2), includeOpenBatch: true))
+        try queue.markSent(batchId: sent.id, status: 204)
+        let dead = try #require(try queue.claimNextBatch(limits: BatchLimits(maxEvents: 1), includeOpenBatch: true))
+        try queue.deadLetter(batchId: dead.id, status: 400, reason: "HTTP 400: bad")
+        _ = try #require(try queue.claimNextBatch(limits: BatchLimits(maxEvents: 1), includeOpenBatch: true))
+        clock.advance(byMillis: 5_000)
+        return queue
+    }
+
+    @Test func statsCountEveryState() throws {
+        let stats = try populatedQueue().stats()
+        #expect((stats.pending, stats.inflight, stats.sent, stats.dead) == (2, 1, 2, 1))
+        #expect(stats.oldestPendingAgeMillis == 5_000)
+        #expect(stats.pendingBytes == 400)
+        #expect(stats.heldBytes == 800)
+    }
+
+    @Test func listFiltersByStateOldestFirst() throws {
+        let queue = try populatedQueue()
+        #expect(try queue.list().map(\.userId) == (0..<6).map { "user-\($0)" })
+        #expect(try queue.list(state: .pending).map(\.userId) == ["user-4", "user-5"])
+        #expect(try queue.list(state: .dead).map(\.lastStatus) == [400])
+        #expect(try queue.list(limit: 2).count == 2)
+        #expect(try queue.list(limit: nil).count == 6)
+    }
+
+    @Test func requeuedDeadLettersAreSentAgain() throws {
+        let queue = try populatedQueue()
+        #expect(try queue.requeueDeadLetters() == 1)
+        let stats = try queue.stats()
+        #expect(stats.dead == 0 && stats.pending == 3 && stats.requeued == 1)
+        let batch = try #require(try queue.claimNextBatch(limits: BatchLimits(), includeOpenBatch: true))
+        #expect(batch.members.first?.uuid == QueueFixtures.event(2).uuid, "it keeps its place: oldest first")
+    }
+
+    @Test func purgeDeletesOnlyWhatItIsAskedTo() throws {
+        let queue = try populatedQueue()
+        #expect(try queue.purge(sent: true, dead: false, olderThanMillis: 10_000) == 0, "not old enough")
+        #expect(try queue.purge(sent: true, dead: false) == 2)
+        #expect(try queue.stats().dead == 1)
+        #expect(try queue.purge(sent: false, dead: true) == 1)
+        let stats = try queue.stats()
+        #expect((stats.pending, stats.inflight, stats.sent, stats.dead) == (2, 1, 0, 0))
+        #expect(stats.purged == 3)
+        let raw = try RawDatabase(folder.file("events.sqlite"))
+        #expect(try raw.int("SELECT count(*) FROM batches WHERE state IN ('sent', 'dead')") == 0, "emptied batches go too")
+    }
+
+    @Test func sentRowsArePrunedAfterTheRetention() throws {
+        let queue = try QueueFixtures.open(folder.file("events.sqlite"), clock: clock) { $0.sentRetentionMillis = 60_000 }
+        _ = try queue.append(contentsOf: QueueFixtures.events(0..<2))
+        let batch = try #require(try queue.claimNextBatch(limits: BatchLimits(), includeOpenBatch: true))
+        try queue.markSent(batchId: batch.id, status: 204)
+        clock.advance(byMillis: 59_999)
+        #expect(try queue.pruneSent() == 0)
+        clock.advance(byMillis: 1)
+        #expect(try queue.pruneSent() == 2)
+        #expect(try queue.stats().prunedSent == 2)
+    }
+
+    @Test func viewsAnswerWhatIsWaitingStuckAndWhy() throws {
+        _ = try populatedQueue()
+        let raw = try RawDatabase(folder.file("events.sqlite"))
+        #expect(try raw.int("SELECT count(*) FROM pending_events") == 2)
+        #expect(try raw.int("SELECT count(*) FROM inflight_batches") == 1)
+        #expect(try raw.strings("SELECT last_error FROM dead_letters") == ["HTTP 400: bad"])
+        #expect(try raw.strings("SELECT pending || ',' || inflight || ',' || sent || ',' || dead || ',' || batches_sent FROM queue_summary") == ["2,1,2,1,1"])
+    }
+}
