@@ -16,21 +16,25 @@ extension EventQueue {
     ///
     /// - Parameters:
     ///   - includeOpenBatch: when `false`, a new batch is claimed only if it is closed (full,
-    ///     at the byte limit, or followed by another context); an open batch waits for more
-    ///     events or for `flushInterval`. Pass `true` to flush.
+    ///     at the byte limit, or followed by another context) or old enough (see the next
+    ///     parameter); an open batch waits for more events or for `flushInterval`. Pass `true`
+    ///     to flush.
+    ///   - openBatchQueuedBeforeMillis: an open batch whose oldest event was queued at or before
+    ///     this time is due (its oldest event has waited `flushInterval`).
     ///   - leaseMillis: how long the claim is this worker's before another may take it.
     /// - Returns: the claimed batch, or `nil` when nothing is due.
     public func claimNextBatch(
         limits: BatchLimits,
         includeOpenBatch: Bool,
+        openBatchQueuedBeforeMillis: Int64? = nil,
         leaseMillis: Int64 = EventQueue.defaultLeaseMillis
     ) throws(QueueError) -> ClaimedBatch? {
         let now = clock.nowMillis()
         return try write { state in
             try recoverLeases(now: now, in: &state)
             guard let first = try state.connection.queryOne(
-                "SELECT id, batch_id FROM events WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY id LIMIT 1",
-                [.integer(now)], { ($0.int64(0), $0.optionalInt64(1)) }
+                "SELECT id, batch_id, enqueued_at FROM events WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY id LIMIT 1",
+                [.integer(now)], { ($0.int64(0), $0.optionalInt64(1), $0.int64(2)) }
             ) else { return nil }
 
             let leaseExpires = now + leaseMillis
@@ -52,7 +56,7 @@ extension EventQueue {
                 envelopeBytes: BatchEnvelope.byteCount(for: context),
                 maxEvents: limits.maxEvents,
                 maxBytes: limits.maxBytes
-            ), cut.isClosed || includeOpenBatch else { return nil }
+            ), cut.isClosed || includeOpenBatch || first.2 <= (openBatchQueuedBeforeMillis ?? .min) else { return nil }
 
             try state.connection.run(
                 """

@@ -126,6 +126,12 @@ extension EventQueue {
         return count
     }
 
+    /// The id of the newest event ever appended (0 for an empty queue): a mark that every event
+    /// queued so far is at or below.
+    public func lastEventId() throws(QueueError) -> Int64 {
+        try read { state in try state.connection.queryOne("SELECT coalesce(max(id), 0) FROM events", [], { $0.int64(0) }) ?? 0 }
+    }
+
     /// When the oldest pending event not yet in a batch was queued, and when the earliest
     /// waiting retry is due: what a worker needs to decide when to claim next.
     public func pendingSchedule() throws(QueueError) -> PendingSchedule {
@@ -146,6 +152,13 @@ extension EventQueue {
 
 /// What a worker needs to know to decide when to claim next.
 public struct PendingSchedule: Sendable, Equatable {
+    /// Creates a schedule.
+    public init(oldestUnbatchedEnqueuedAtMillis: Int64? = nil, nextRetryAtMillis: Int64? = nil, nextLeaseExpiryMillis: Int64? = nil) {
+        self.oldestUnbatchedEnqueuedAtMillis = oldestUnbatchedEnqueuedAtMillis
+        self.nextRetryAtMillis = nextRetryAtMillis
+        self.nextLeaseExpiryMillis = nextLeaseExpiryMillis
+    }
+
     /// When the oldest pending event not yet in a batch was queued; `nil` when there is none.
     public var oldestUnbatchedEnqueuedAtMillis: Int64?
     /// When the earliest batch waiting for a retry is due; `nil` when there is none.

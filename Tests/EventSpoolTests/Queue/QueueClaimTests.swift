@@ -189,3 +189,22 @@ struct QueueClaimTests {
         #expect(again.id == batch.id)
     }
 }
+
+@Suite("Open batches and flushInterval")
+struct QueueOpenBatchTests {
+    @Test func openBatchIsDueOnceItsOldestEventHasWaitedTheFlushInterval() throws {
+        let folder = TemporaryFolder()
+        let clock = ManualEventClock()
+        let queue = try QueueFixtures.open(folder.file("events.sqlite"), clock: clock)
+        try queue.append(QueueFixtures.event(0))
+        clock.advance(byMillis: 10_000)
+        try queue.append(QueueFixtures.event(1))
+        let cutoff = { clock.nowMillis() - 30_000 }
+        #expect(try queue.claimNextBatch(limits: BatchLimits(), includeOpenBatch: false, openBatchQueuedBeforeMillis: cutoff()) == nil)
+        #expect(try queue.pendingSchedule().oldestUnbatchedEnqueuedAtMillis == clock.nowMillis() - 10_000)
+        clock.advance(byMillis: 20_000)
+        let batch = try #require(try queue.claimNextBatch(limits: BatchLimits(), includeOpenBatch: false, openBatchQueuedBeforeMillis: cutoff()))
+        #expect(batch.members.count == 2, "the aged batch takes the younger event with it")
+        #expect(try queue.lastEventId() == 2)
+    }
+}
