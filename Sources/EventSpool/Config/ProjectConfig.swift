@@ -243,6 +243,7 @@ struct DatafileReader {
         switch value {
         case .null: "null"
         case .string(let text): "the string \"\(text.prefix(40))\""
+        case .int, .array, .object: "an \(value.typeName)"
         default: "a \(value.typeName)"
         }
     }
