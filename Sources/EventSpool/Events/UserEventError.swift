@@ -14,6 +14,8 @@ public enum UserEventError: Error, Sendable, Hashable, CustomStringConvertible {
     case integerOutOfRange(path: String, literal: String)
     /// A value that cannot be JSON (from ``EventValue/init(any:path:)``).
     case notJSON(path: String, typeName: String)
+    /// Tags nested deeper than the limit (``JSONParser/defaultMaxDepth``).
+    case tooDeep(path: String, limit: Int)
     /// An empty uuid was given.
     case emptyUUID
     /// A negative timestamp was given.
@@ -38,6 +40,8 @@ public enum UserEventError: Error, Sendable, Hashable, CustomStringConvertible {
             "the tag \(path) holds the integer \(literal), outside the signed 64-bit range; send it as a string or a float"
         case .notJSON(let path, let typeName):
             "\(path) is a \(typeName), which cannot be sent as JSON; convert it to a string, number, bool, array or dictionary"
+        case .tooDeep(let path, let limit):
+            "the tags are nested deeper than \(limit) levels at \(path); flatten them"
         case .emptyUUID:
             "the uuid is empty; give a UUID or leave it out to have one generated"
         case .negativeTimestamp(let value):

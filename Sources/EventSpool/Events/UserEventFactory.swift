@@ -155,7 +155,7 @@ public struct UserEventFactory: Sendable {
                 default: break
                 }
             }
-            sentTags = try sanitize(members, path: { "tags" }, eventKey: eventKey)
+            sentTags = try sanitize(members, path: { "tags" }, depth: 1, eventKey: eventKey)
         }
         let conversion = Conversion(eventId: event.id, eventKey: event.key, revenue: revenue, value: value, tags: sentTags)
         return try makeEvent(userId: userId, attributes: attributes, uuid: uuid, timestampMillis: timestampMillis,
@@ -219,12 +219,14 @@ public struct UserEventFactory: Sendable {
     /// Reduces tags to JSON: non-finite numbers dropped (and logged), out-of-range integers an
     /// error, repeated keys merged as in a Python dict, and keys `revenue`, `value`, `tags` and
     /// `decisions` whose value is null removed at any depth (as the reference's serializer does).
-    private func sanitize(_ members: [EventDictionary.Member], path: () -> String, eventKey: String) throws(UserEventError) -> [JSONValue.Member] {
+    private func sanitize(_ members: [EventDictionary.Member], path: () -> String, depth: Int, eventKey: String) throws(UserEventError) -> [JSONValue.Member] {
+        // The same nesting bound as the parser's, so encoding can never exhaust the stack.
+        guard depth <= JSONParser.defaultMaxDepth else { throw .tooDeep(path: path(), limit: JSONParser.defaultMaxDepth) }
         var result: [JSONValue.Member] = []
         result.reserveCapacity(members.count)
         for member in members {
             if case .null = member.value, Self.strippedWhenNull.contains(member.key) { continue }
-            guard let value = try sanitize(member.value, path: "\(path()).\(member.key)", eventKey: eventKey) else { continue }
+            guard let value = try sanitize(member.value, path: "\(path()).\(member.key)", depth: depth, eventKey: eventKey) else { continue }
             result.append(JSONValue.Member(key: member.key, value: value))
         }
         return result
@@ -232,7 +234,7 @@ public struct UserEventFactory: Sendable {
 
     private static let strippedWhenNull: Set<String> = ["revenue", "value", "tags", "decisions"]
 
-    private func sanitize(_ value: EventValue, path: @autoclosure () -> String, eventKey: String) throws(UserEventError) -> JSONValue? {
+    private func sanitize(_ value: EventValue, path: @autoclosure () -> String, depth: Int, eventKey: String) throws(UserEventError) -> JSONValue? {
         switch value {
         case .null: return .null
         case .bool(let flag): return .bool(flag)
@@ -246,17 +248,18 @@ public struct UserEventFactory: Sendable {
         case .integerOutOfRange(let literal):
             throw .integerOutOfRange(path: path(), literal: literal)
         case .array(let elements):
+            guard depth < JSONParser.defaultMaxDepth else { throw .tooDeep(path: path(), limit: JSONParser.defaultMaxDepth) }
             var result: [JSONValue] = []
             result.reserveCapacity(elements.count)
             let base = path()
             for (index, element) in elements.enumerated() {
-                if let converted = try sanitize(element, path: "\(base)[\(index)]", eventKey: eventKey) {
+                if let converted = try sanitize(element, path: "\(base)[\(index)]", depth: depth + 1, eventKey: eventKey) {
                     result.append(converted)
                 }
             }
             return .array(result)
         case .object(let dictionary):
-            return .object(try sanitize(dictionary.deduplicated, path: path, eventKey: eventKey))
+            return .object(try sanitize(dictionary.deduplicated, path: path, depth: depth + 1, eventKey: eventKey))
         }
     }
 

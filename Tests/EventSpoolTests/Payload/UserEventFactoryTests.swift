@@ -114,6 +114,17 @@ import Testing
         #expect(converted == .object(["a": 1, "b": [true, "x", 2.5, .integerOutOfRange("18446744073709551615")]]))
     }
 
+    @Test func tagsNestedBeyondTheParserLimitAreATypedError() throws {
+        var deep: EventValue = 1
+        for _ in 0..<200 { deep = [deep] }
+        #expect(throws: UserEventError.self) {
+            try Self.factory().makeConversion(eventKey: "purchase", userId: "u", tags: ["deep": deep])
+        }
+        var shallow: EventValue = 1
+        for _ in 0..<100 { shallow = [shallow] }
+        #expect(try Self.conversion(["ok": shallow]).tags?.count == 1)
+    }
+
     @Test func unknownEventKeyIsATypedError() {
         #expect(throws: UserEventError.unknownEventKey("nope")) {
             try Self.factory().makeConversion(eventKey: "nope", userId: "u")
