@@ -37,10 +37,11 @@ struct BatchCut: Equatable, Sendable {
     ///
     /// - Parameters:
     ///   - envelopeBytes: the body's size with no visitors: header, `"visitors": [`, `]}`.
+    ///   - separatorBytes: the bytes between two visitors.
     ///   - maxEvents: `batchSize`.
     ///   - maxBytes: `maxBatchBytes`. The first event always goes in, since `process` refuses
     ///     an event that alone is too large for a request.
-    static func cut(_ candidates: [Candidate], envelopeBytes: Int, maxEvents: Int, maxBytes: Int) -> BatchCut? {
+    static func cut(_ candidates: [Candidate], envelopeBytes: Int, separatorBytes: Int, maxEvents: Int, maxBytes: Int) -> BatchCut? {
         guard let first = candidates.first else { return nil }
         var count = 1
         var body = envelopeBytes + first.bytes
@@ -49,9 +50,9 @@ struct BatchCut: Equatable, Sendable {
             if candidate.contextId != first.contextId {
                 return BatchCut(count: count, bodyBytes: body, boundary: .contextChange)
             }
-            if body + 1 + candidate.bytes > maxBytes { return BatchCut(count: count, bodyBytes: body, boundary: .bytes) }
+            if body + separatorBytes + candidate.bytes > maxBytes { return BatchCut(count: count, bodyBytes: body, boundary: .bytes) }
             count += 1
-            body += 1 + candidate.bytes
+            body += separatorBytes + candidate.bytes
         }
         return BatchCut(count: count, bodyBytes: body, boundary: count >= maxEvents ? .size : .open)
     }

@@ -53,7 +53,8 @@ extension EventQueue {
             let context = try context(id: firstCandidate.contextId, in: &state)
             guard let cut = BatchCut.cut(
                 candidates,
-                envelopeBytes: BatchEnvelope.byteCount(for: context),
+                envelopeBytes: LogEvent.overheadByteCount(for: context),
+                separatorBytes: LogEvent.visitorSeparator.utf8.count,
                 maxEvents: limits.maxEvents,
                 maxBytes: limits.maxBytes
             ), cut.isClosed || includeOpenBatch || first.2 <= (openBatchQueuedBeforeMillis ?? .min) else { return nil }

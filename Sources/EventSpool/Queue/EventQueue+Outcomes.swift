@@ -90,7 +90,7 @@ extension EventQueue {
             let contextId = try state.connection.queryOne(
                 "SELECT context_id FROM batches WHERE id = ?", [.integer(batchId)], { $0.int64(0) }
             ) ?? 0
-            let envelope = BatchEnvelope.byteCount(for: try context(id: contextId, in: &state))
+            let context = try context(id: contextId, in: &state)
             try state.connection.run(
                 """
                 UPDATE batches SET state = 'split', last_status = ?, last_error = ?, finished_at = ?,
@@ -101,7 +101,7 @@ extension EventQueue {
             let half = (members.count + 1) / 2
             var ids: [Int64] = []
             for part in [members[..<half], members[half...]] {
-                let bytes = envelope + part.reduce(0) { $0 + $1.1 } + part.count - 1
+                let bytes = LogEvent.bodyByteCount(context: context, visitorByteCounts: part.map(\.1))
                 try state.connection.run(
                     """
                     INSERT INTO batches (context_id, state, event_count, bytes, attempts, created_at, next_attempt_at)

@@ -55,11 +55,11 @@ struct QueueClaimTests {
     @Test func byteLimitCutsTheBatch() throws {
         let queue = try openQueue()
         _ = try queue.append(contentsOf: QueueFixtures.events(0..<10, size: 1_000))
-        let envelope = BatchEnvelope.byteCount(for: QueueFixtures.context)
-        let limits = BatchLimits(maxEvents: 10, maxBytes: envelope + 3 * 1_000 + 2)
+        let limits = BatchLimits(maxEvents: 10, maxBytes: LogEvent.bodyByteCount(context: QueueFixtures.context, visitorByteCounts: [1_000, 1_000, 1_000]))
         let batch = try #require(try queue.claimNextBatch(limits: limits, includeOpenBatch: false))
         #expect(batch.members.count == 3)
-        #expect(batch.bodyBytes <= limits.maxBytes)
+        #expect(batch.bodyBytes == limits.maxBytes)
+        #expect(LogEvent.batch(context: batch.context, visitors: batch.visitors).body.count == batch.bodyBytes, "the recorded size is the real body size")
     }
 
     @Test func claimedBatchIsInFlightInOnePlaceOnly() throws {
