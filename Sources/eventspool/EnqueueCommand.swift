@@ -1,0 +1,112 @@
+import ArgumentParser
+import EventSpool
+import Foundation
+
+/// `eventspool enqueue`: JSON Lines of user events in, queued events out (cli.md).
+struct EnqueueCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "enqueue",
+        abstract: "Build user events from JSON Lines against a datafile and write them to the queue.",
+        discussion: """
+            Each line is one object: {"op": "impression", …} or {"op": "conversion", …} (see the README). \
+            Rejected lines are reported on standard error with their line number; the others are written, \
+            committed in groups of --group-size. Prints "enqueued N, rejected M"; exits 1 when M > 0.
+            """
+    )
+
+    @OptionGroup var queue: QueueOptions
+
+    @Option(help: ArgumentHelp("The v4 datafile (JSON) the events are built against.", valueName: "path"))
+    var datafile: String
+
+    @Option(help: ArgumentHelp("The JSON Lines input; standard input when absent or -.", valueName: "path"))
+    var input: String?
+
+    @Option(name: .customLong("group-size"), help: "Lines committed in one transaction.")
+    var groupSize = 5_000
+
+    @Option(name: .customLong("max-batch-bytes"), help: "Reject an event whose request alone would be larger than this.")
+    var maxBatchBytes = ProcessorConfiguration.Defaults.maxBatchBytes
+
+    func validate() throws {
+        guard groupSize > 0 else { throw ValidationError("--group-size must be 1 or more") }
+        guard maxBatchBytes > 0 else { throw ValidationError("--max-batch-bytes must be 1 or more") }
+    }
+
+    func run() throws {
+        let config = try CommandFailure.guarding { () throws in
+            guard let bytes = FileManager.default.contents(atPath: datafile) else {
+                throw EnqueueFailure("cannot read the datafile \(datafile): check the path")
+            }
+            do {
+                return try ProjectConfig(datafile: bytes)
+            } catch {
+                throw EnqueueFailure("the datafile \(datafile) is not valid: \(error)")
+            }
+        }
+        let handle = try CommandFailure.guarding { () throws in
+            guard let input, input != "-" else { return FileHandle.standardInput }
+            guard let handle = FileHandle(forReadingAtPath: input) else {
+                throw EnqueueFailure("cannot read the input \(input): check the path")
+            }
+            return handle
+        }
+        let eventQueue = try queue.openForWriting()
+        let decoder = EventLineDecoder(factory: UserEventFactory(config: config))
+
+        var enqueued = 0
+        var rejected = 0
+        /// Lines rejected since the last report; printed in line order once their group is done.
+        var rejections: [(line: Int, reason: String)] = []
+        func report() {
+            for rejection in rejections.sorted(by: { $0.line < $1.line }) {
+                CommandFailure.standardError("eventspool enqueue: line \(rejection.line): \(rejection.reason)")
+            }
+            rejected += rejections.count
+            rejections.removeAll()
+        }
+        var group: [(line: Int, event: SerializedEvent)] = []
+        func commit() throws {
+            guard !group.isEmpty else { return }
+            let outcomes = try CommandFailure.guarding { () throws(QueueError) in try eventQueue.append(contentsOf: group.map(\.event)) }
+            for (entry, outcome) in zip(group, outcomes) {
+                switch outcome {
+                case .appended: enqueued += 1
+                case .duplicate: rejections.append((entry.line, "event \(entry.event.uuid) is already queued"))
+                case .rejectedFull: rejections.append((entry.line, "the queue is full (see its bounds)"))
+                }
+            }
+            group.removeAll(keepingCapacity: true)
+            report()
+        }
+
+        var reader = LineReader(handle: handle)
+        try CommandFailure.guarding { () throws in
+            try reader.forEachLine { bytes, number in
+                if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { return }  // blank lines are skipped
+                do {
+                    let event = try decoder.decode(bytes).serialized()
+                    let size = LogEvent.bodyByteCount(context: event.context, visitorByteCounts: [event.byteCount])
+                    if size > maxBatchBytes {
+                        rejections.append((number, "the event alone makes a \(size)-byte request, over --max-batch-bytes \(maxBatchBytes)"))
+                        return
+                    }
+                    group.append((number, event))
+                    if group.count >= groupSize { try commit() }
+                } catch let error as EventLineError {
+                    rejections.append((number, error.description))
+                }
+            }
+            try commit()
+        }
+        report()
+        print("enqueued \(enqueued), rejected \(rejected)")
+        if rejected > 0 { throw ExitCode(1) }
+    }
+}
+
+/// A failure of `enqueue` before any line is read.
+struct EnqueueFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
