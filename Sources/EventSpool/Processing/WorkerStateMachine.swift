@@ -3,10 +3,14 @@
 /// loop feeds it what the queue says and does what it answers.
 ///
 /// The loop is:
-/// 1. claim a batch with ``claimRule(nowMillis:)``; if one came, tell ``batchClaimed(firstEventId:)``,
-///    dispatch it and record the outcome, and go to 1;
+/// 1. take the rule of ``beginClaim(nowMillis:)`` and claim a batch with it; if one came, tell
+///    ``batchClaimed(firstEventId:)``, dispatch it, record the outcome, and go to 1;
 /// 2. otherwise tell ``nothingToClaim()``, which completes flushes and says whether to finish;
 /// 3. sleep until ``wakeTime(schedule:nowMillis:)`` or until woken by `process`, `flush` or `stop`.
+///
+/// Requests (`flush`, `stop`) can arrive at any moment from other threads. Each is stamped with
+/// a sequence number, and a claim that found nothing completes only the requests made before
+/// that claim began: a flush asked for while the claim ran must see a claim of its own.
 struct WorkerStateMachine: Sendable {
     /// Where the worker is in its life.
     enum Phase: Equatable, Sendable {
@@ -31,41 +35,51 @@ struct WorkerStateMachine: Sendable {
     struct FlushRequest: Equatable, Sendable {
         var token: Int
         var lastEventId: Int64
+        var sequence: Int
     }
 
     private(set) var phase: Phase = .running
     let flushIntervalMillis: Int64
+    private var sequence = 0
+    private var claimSequence = 0
+    private var stopSequence: Int?
     private var flushes: [FlushRequest] = []
-    /// A flush with no one waiting (`flush()`, a config update): send all, then forget it.
-    private var fireAndForgetFlush = false
+    /// The latest flush with no one waiting (`flush()`, a config update).
+    private var fireAndForgetSequence: Int?
 
     init(flushIntervalMillis: Int64) {
         self.flushIntervalMillis = flushIntervalMillis
     }
 
-    /// Whether a flush, awaited or not, is under way.
-    var isFlushing: Bool { fireAndForgetFlush || !flushes.isEmpty }
+    private mutating func stamp() -> Int {
+        sequence += 1
+        return sequence
+    }
 
     /// `flush()`: send everything pending now.
     mutating func requestFlush() {
-        fireAndForgetFlush = true
+        fireAndForgetSequence = stamp()
     }
 
     /// An awaited flush: ``batchClaimed(firstEventId:)`` or ``nothingToClaim()`` will return
     /// `token` once every event up to `lastEventId` has been tried.
     mutating func requestFlush(token: Int, lastEventId: Int64) {
-        flushes.append(FlushRequest(token: token, lastEventId: lastEventId))
+        flushes.append(FlushRequest(token: token, lastEventId: lastEventId, sequence: stamp()))
     }
 
     /// `stop()`: send what is pending until `deadlineMillis`, then finish.
     mutating func requestStop(deadlineMillis: Int64) {
-        if case .running = phase { phase = .stopping(deadlineMillis: deadlineMillis) }
+        guard case .running = phase else { return }
+        phase = .stopping(deadlineMillis: deadlineMillis)
+        stopSequence = stamp()
     }
 
-    /// The rule for the next claim.
-    func claimRule(nowMillis: Int64) -> ClaimRule {
+    /// A claim begins: the rule it follows.
+    mutating func beginClaim(nowMillis: Int64) -> ClaimRule {
+        claimSequence = stamp()
         let stopping = if case .stopping = phase { true } else { false }
-        return ClaimRule(includeOpenBatch: isFlushing || stopping, openBatchQueuedBeforeMillis: nowMillis - flushIntervalMillis)
+        let flushing = fireAndForgetSequence != nil || !flushes.isEmpty
+        return ClaimRule(includeOpenBatch: flushing || stopping, openBatchQueuedBeforeMillis: nowMillis - flushIntervalMillis)
     }
 
     /// Whether the stop deadline has passed: in-flight work is to be abandoned (left in the
@@ -85,14 +99,16 @@ struct WorkerStateMachine: Sendable {
         return done.map(\.token)
     }
 
-    /// A claim found nothing due: every flush is complete; a stopping worker finishes.
+    /// The claim begun last found nothing due: the flushes asked for before it are complete,
+    /// and a worker asked to stop before it finishes.
     ///
     /// - Returns: the tokens of the completed flushes, and whether the worker should finish.
     mutating func nothingToClaim() -> (completedFlushes: [Int], finish: Bool) {
-        let done = flushes.map(\.token)
-        flushes.removeAll()
-        fireAndForgetFlush = false
-        if case .stopping = phase {
+        let covered = claimSequence
+        let done = flushes.filter { $0.sequence < covered }.map(\.token)
+        flushes.removeAll { $0.sequence < covered }
+        if let pending = fireAndForgetSequence, pending < covered { fireAndForgetSequence = nil }
+        if let stop = stopSequence, stop < covered {
             phase = .stopped
             return (done, true)
         }
@@ -102,7 +118,7 @@ struct WorkerStateMachine: Sendable {
     /// The worker finished for another reason (deadline, cancellation): every flush ends.
     mutating func finished() -> [Int] {
         phase = .stopped
-        fireAndForgetFlush = false
+        fireAndForgetSequence = nil
         defer { flushes.removeAll() }
         return flushes.map(\.token)
     }

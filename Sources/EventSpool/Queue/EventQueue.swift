@@ -31,7 +31,7 @@ public final class EventQueue: Sendable {
     /// The configuration it was opened with.
     public let configuration: QueueConfiguration
     let owner: LeaseOwner
-    private let state: LockedState
+    private let state: LockedValue<State>
 
     struct State {
         var connection: SQLiteConnection
@@ -51,7 +51,7 @@ public final class EventQueue: Sendable {
         self.configuration = configuration
         self.owner = LeaseOwner.current()
         let connection = try QueueFile.open(path: path, configuration: configuration)
-        self.state = LockedState(State(connection: connection))
+        self.state = LockedValue(State(connection: connection))
     }
 
     /// Closes the file. Later calls fail; closing twice is harmless.
@@ -173,22 +173,3 @@ public final class EventQueue: Sendable {
     }
 }
 
-/// The queue's connection and caches behind a lock.
-///
-/// `@unchecked Sendable` is safe because `value` is private and only reached through
-/// `withLock`, which holds `lock` for the whole access: no two threads ever touch the
-/// connection (opened `SQLITE_OPEN_NOMUTEX`) or the caches at once.
-private final class LockedState: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value: EventQueue.State
-
-    init(_ value: EventQueue.State) {
-        self.value = value
-    }
-
-    func withLock<T>(_ body: (inout EventQueue.State) throws -> T) rethrows -> T {
-        lock.lock()
-        defer { lock.unlock() }
-        return try body(&value)
-    }
-}

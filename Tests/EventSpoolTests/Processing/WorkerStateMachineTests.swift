@@ -6,34 +6,56 @@ struct WorkerStateMachineTests {
     let now: Int64 = 1_700_000_000_000
 
     @Test func runningWorkerSendsOnlyClosedOrAgedBatches() {
-        let machine = WorkerStateMachine(flushIntervalMillis: 30_000)
-        #expect(machine.claimRule(nowMillis: now) == .init(includeOpenBatch: false, openBatchQueuedBeforeMillis: now - 30_000))
+        var machine = WorkerStateMachine(flushIntervalMillis: 30_000)
+        #expect(machine.beginClaim(nowMillis: now) == .init(includeOpenBatch: false, openBatchQueuedBeforeMillis: now - 30_000))
     }
 
     @Test func flushSendsOpenBatchesUntilNothingIsLeft() {
         var machine = WorkerStateMachine(flushIntervalMillis: 30_000)
         machine.requestFlush()
-        #expect(machine.claimRule(nowMillis: now).includeOpenBatch)
+        #expect(machine.beginClaim(nowMillis: now).includeOpenBatch)
         let result = machine.nothingToClaim()
         #expect(result.completedFlushes.isEmpty && !result.finish)
-        #expect(!machine.claimRule(nowMillis: now).includeOpenBatch, "the flush is over")
+        #expect(!machine.beginClaim(nowMillis: now).includeOpenBatch, "the flush is over")
     }
 
     @Test func awaitedFlushCompletesOnceItsEventsAreTried() {
         var machine = WorkerStateMachine(flushIntervalMillis: 30_000)
         machine.requestFlush(token: 1, lastEventId: 20)
         machine.requestFlush(token: 2, lastEventId: 40)
+        _ = machine.beginClaim(nowMillis: now)
         #expect(machine.batchClaimed(firstEventId: 11).isEmpty)
+        _ = machine.beginClaim(nowMillis: now)
         #expect(machine.batchClaimed(firstEventId: 21) == [1])
-        #expect(machine.claimRule(nowMillis: now).includeOpenBatch)
+        #expect(machine.beginClaim(nowMillis: now).includeOpenBatch)
         #expect(machine.nothingToClaim().completedFlushes == [2])
+    }
+
+    @Test func flushAskedForDuringAnEmptyClaimWaitsForTheNextClaim() {
+        var machine = WorkerStateMachine(flushIntervalMillis: 30_000)
+        _ = machine.beginClaim(nowMillis: now)
+        // process() appends an event and flush() is awaited while that claim runs...
+        machine.requestFlush(token: 1, lastEventId: 1)
+        // ...so its empty result says nothing about the new event.
+        #expect(machine.nothingToClaim().completedFlushes.isEmpty)
+        #expect(machine.beginClaim(nowMillis: now).includeOpenBatch)
+        #expect(machine.nothingToClaim().completedFlushes == [1])
+    }
+
+    @Test func stopAskedForDuringAnEmptyClaimSendsOpenBatchesFirst() {
+        var machine = WorkerStateMachine(flushIntervalMillis: 30_000)
+        _ = machine.beginClaim(nowMillis: now)
+        machine.requestStop(deadlineMillis: now + 5_000)
+        #expect(!machine.nothingToClaim().finish, "that claim left open batches alone")
+        #expect(machine.beginClaim(nowMillis: now).includeOpenBatch)
+        #expect(machine.nothingToClaim().finish)
     }
 
     @Test func stopSendsEverythingThenFinishes() {
         var machine = WorkerStateMachine(flushIntervalMillis: 30_000)
         machine.requestFlush(token: 7, lastEventId: 5)
         machine.requestStop(deadlineMillis: now + 5_000)
-        #expect(machine.claimRule(nowMillis: now).includeOpenBatch)
+        #expect(machine.beginClaim(nowMillis: now).includeOpenBatch)
         #expect(!machine.isPastDeadline(nowMillis: now + 4_999))
         #expect(machine.isPastDeadline(nowMillis: now + 5_000))
         let result = machine.nothingToClaim()

@@ -1,0 +1,206 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// Batches user events from a durable queue and sends them to the Events API: the reference
+/// SDK's `BatchEventProcessor`, on SQLite (spec §5–§8).
+///
+/// `process` writes the event to the queue before it returns, so a crash loses nothing it
+/// accepted. A worker sends batches by size, by age (`flushInterval`), on a context change or a
+/// new datafile revision, on `flush()` and on `stop()`; rows are marked sent only after a 2xx.
+///
+/// ```swift
+/// let config = try ProjectConfig(datafile: datafileText)
+/// let factory = UserEventFactory(config: config)
+/// let processor = try BatchEventProcessor(queuePath: "events.sqlite")
+/// processor.start()
+/// try processor.process(factory.makeConversion(eventKey: "purchase", userId: "alice", tags: ["revenue": 1999]))
+/// await processor.stop()     // sends what is pending, waits at most timeoutInterval
+/// ```
+///
+/// In a server, run it in a `ServiceGroup` so SIGTERM and SIGINT stop it gracefully:
+///
+/// ```swift
+/// let group = ServiceGroup(services: [processor], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+/// try await group.run()
+/// ```
+public final class BatchEventProcessor: Service, Sendable {
+    /// The durable queue.
+    public let queue: EventQueue
+    /// The effective settings (invalid values replaced by defaults).
+    public let settings: ProcessorConfiguration
+    /// Where the processor's notifications go (spec §8).
+    public let notificationCenter: EventNotificationCenter
+    private let dispatcher: any EventDispatcher
+    private let ownedDispatcher: HTTPEventDispatcher?
+    private let worker: BatchWorker
+    private let logger: Logger
+    private let clock: any EventClock
+    private let lifecycle = LockedValue(Lifecycle())
+
+    private struct Lifecycle {
+        var accepting = true
+        var stopped = false
+        var stopWaiters: [CheckedContinuation<Void, Never>] = []
+        var stopping = false
+        var revision: String?
+    }
+
+    /// Creates a processor over an open queue.
+    ///
+    /// - Parameters:
+    ///   - queue: the queue; its clock is the processor's clock.
+    ///   - configuration: the settings; invalid values fall back to defaults with a warning.
+    ///   - dispatcher: sends the requests; `nil` for an ``HTTPEventDispatcher`` with default
+    ///     settings, which the processor shuts down in `stop()`.
+    ///   - notificationCenter: listeners of `logEvent`, dispatch outcomes and `configUpdate`.
+    ///   - logger: where the processor logs (silent by default). Event payloads are logged at
+    ///     debug level at most.
+    public init(
+        queue: EventQueue,
+        configuration: ProcessorConfiguration = ProcessorConfiguration(),
+        dispatcher: (any EventDispatcher)? = nil,
+        notificationCenter: EventNotificationCenter = EventNotificationCenter(),
+        logger: Logger = UserEventFactory.silentLogger
+    ) throws(HTTPEventDispatcher.ConfigurationError) {
+        self.queue = queue
+        self.settings = configuration.validated(logger: logger)
+        self.notificationCenter = notificationCenter
+        self.logger = logger
+        self.clock = queue.configuration.clock
+        if let dispatcher {
+            self.dispatcher = dispatcher
+            self.ownedDispatcher = nil
+        } else {
+            let owned = try HTTPEventDispatcher()
+            self.dispatcher = owned
+            self.ownedDispatcher = owned
+        }
+        worker = BatchWorker(
+            queue: queue, settings: settings, dispatcher: self.dispatcher,
+            notificationCenter: notificationCenter, logger: logger, clock: clock
+        )
+        // A new datafile revision, posted by `configDidChange(to:)` or by the application to the
+        // center, sends the old revision's pending events at once (spec §5).
+        let worker = self.worker
+        notificationCenter.addListener(for: .configUpdate) { _ in worker.requestFlush() }
+    }
+
+    /// Opens (or creates) the queue at `queuePath` and creates a processor over it.
+    public convenience init(
+        queuePath: String,
+        queueConfiguration: QueueConfiguration = QueueConfiguration(),
+        configuration: ProcessorConfiguration = ProcessorConfiguration(),
+        dispatcher: (any EventDispatcher)? = nil,
+        notificationCenter: EventNotificationCenter = EventNotificationCenter(),
+        logger: Logger = UserEventFactory.silentLogger
+    ) throws {
+        try self.init(
+            queue: EventQueue(path: queuePath, configuration: queueConfiguration),
+            configuration: configuration, dispatcher: dispatcher,
+            notificationCenter: notificationCenter, logger: logger
+        )
+    }
+
+    // MARK: - Events
+
+    /// Writes `event` to the queue; it is durable when this returns, and will be sent.
+    ///
+    /// Works before `start()` too: the event waits in the file.
+    ///
+    /// - Throws: ``ProcessorError/stopped`` after `stop()`; ``ProcessorError/eventTooLarge(uuid:bodyBytes:maxBatchBytes:)``;
+    ///   ``ProcessorError/queue(_:)`` for a duplicate uuid, a full queue or a full disk.
+    public func process(_ event: UserEvent) throws(ProcessorError) {
+        try process(event.serialized())
+    }
+
+    /// Writes an already serialized event to the queue.
+    public func process(_ event: SerializedEvent) throws(ProcessorError) {
+        guard lifecycle.withLock({ $0.accepting }) else { throw .stopped }
+        let bodyBytes = LogEvent.bodyByteCount(context: event.context, visitorByteCounts: [event.byteCount])
+        guard bodyBytes <= settings.maxBatchBytes else {
+            throw .eventTooLarge(uuid: event.uuid, bodyBytes: bodyBytes, maxBatchBytes: settings.maxBatchBytes)
+        }
+        do {
+            try queue.append(event)
+        } catch {
+            throw .queue(error)
+        }
+        worker.poke()
+    }
+
+    // MARK: - Lifecycle
+
+    /// Starts the worker. Expired leases of crashed workers are recovered first (the first
+    /// claim does it), then the backlog is sent. Calling it again does nothing.
+    public func start() {
+        guard lifecycle.withLock({ !$0.stopping }) else { return }
+        worker.start()
+    }
+
+    /// Asks the worker to send everything pending now, without waiting for `flushInterval`.
+    public func flush() {
+        worker.requestFlush()
+    }
+
+    /// Sends everything pending now and returns once the events pending at the call have been
+    /// tried (sent, or failed and scheduled for a retry or dead-lettered).
+    ///
+    /// - Throws: ``ProcessorError/notStarted`` when the worker is not running.
+    public func flushAndWait() async throws(ProcessorError) {
+        guard worker.isStarted else { throw .notStarted }
+        let mark: Int64
+        do { mark = try queue.lastEventId() } catch { throw .queue(error) }
+        await worker.flushAndWait(lastEventId: mark)
+    }
+
+    /// Tells the processor a datafile became active. A new revision posts `configUpdate` to
+    /// the notification center, which sends the old revision's pending events at once.
+    public func configDidChange(to config: ProjectConfig) {
+        let changed = lifecycle.withLock { state in
+            defer { state.revision = config.revision }
+            return state.revision != nil && state.revision != config.revision
+        }
+        if changed { notificationCenter.post(.configUpdate(revision: config.revision)) }
+    }
+
+    /// Stops accepting events, sends what is pending, and waits at most `timeoutInterval` for
+    /// it; what did not go out stays in the queue for the next processor on the file. Safe to
+    /// call twice (the second call waits for the first).
+    public func stop() async {
+        let first = lifecycle.withLock { state in
+            state.accepting = false
+            defer { state.stopping = true }
+            return !state.stopping
+        }
+        guard first else {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let done = lifecycle.withLock { state in
+                    if state.stopped { return true }
+                    state.stopWaiters.append(continuation)
+                    return false
+                }
+                if done { continuation.resume() }
+            }
+            return
+        }
+        await worker.stop(deadlineMillis: clock.nowMillis() + Int64(settings.timeoutInterval * 1000))
+        if let ownedDispatcher {
+            do { try await ownedDispatcher.shutdown() } catch { logger.debug("HTTP client shutdown failed", metadata: ["error": "\(error)"]) }
+        }
+        let waiters = lifecycle.withLock { state in
+            state.stopped = true
+            defer { state.stopWaiters.removeAll() }
+            return state.stopWaiters
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    /// Runs the processor as a swift-service-lifecycle `Service`: starts it, and on graceful
+    /// shutdown (SIGTERM, SIGINT in a `ServiceGroup`) or cancellation stops it as `stop()` does.
+    public func run() async throws {
+        start()
+        try? await gracefulShutdown()
+        await stop()
+    }
+}
