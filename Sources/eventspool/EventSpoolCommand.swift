@@ -11,6 +11,7 @@ struct EventSpoolCommand: AsyncParsableCommand {
         abstract: "Inspect, fill, drain and repair an EventSpool queue.",
         subcommands: [
             EnqueueCommand.self,
+            RunCommand.self,
             StatsCommand.self,
             ListCommand.self,
             RequeueCommand.self,

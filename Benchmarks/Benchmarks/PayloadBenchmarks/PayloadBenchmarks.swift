@@ -1,0 +1,51 @@
+import Benchmark
+import EventSpool
+import Foundation
+
+// Building and serialising user events (issue: Optimizely events and the wire payload).
+
+/// A small datafile with the attributes and events the benchmark uses.
+let datafile = #"""
+{"version": "4", "accountId": "10367498574", "projectId": "10431130345", "revision": "241",
+ "anonymizeIP": true, "botFiltering": true,
+ "attributes": [{"id": "10401066117", "key": "browser"}, {"id": "10401066119", "key": "age"}, {"id": "10401066120", "key": "ltv"}],
+ "events": [{"id": "10428540015", "key": "purchase", "experimentIds": []}],
+ "experiments": [], "featureFlags": [], "rollouts": [], "audiences": [], "groups": []}
+"""#
+
+nonisolated(unsafe) var factory: UserEventFactory?
+
+let benchmarks: @Sendable () -> Void = {
+    let metrics: [BenchmarkMetric] = [.throughput, .wallClock, .mallocCountTotal]
+
+    // 1,000 conversions a run (three attributes, two tags), each built and serialised.
+    Benchmark(
+        "build and serialise a conversion (3 attributes, 2 tags)",
+        configuration: .init(metrics: metrics, scalingFactor: .kilo, maxDuration: .seconds(10), maxIterations: 200),
+        setup: { factory = UserEventFactory(config: try ProjectConfig(datafile: datafile)) }
+    ) { benchmark in
+        guard let factory else { return }
+        for index in benchmark.scaledIterations {
+            let event = try factory.makeConversion(
+                eventKey: "purchase", userId: "user-\(index)",
+                attributes: ["browser": "chrome", "age": .int(Int64(index % 90)), "ltv": 12.5],
+                tags: ["revenue": .int(Int64(index)), "value": 19.99]
+            )
+            blackHole(event.serialized())
+        }
+    }
+
+    // 1,000 enqueue lines a run, decoded and serialised as `eventspool enqueue` does.
+    Benchmark(
+        "decode and serialise an enqueue line",
+        configuration: .init(metrics: metrics, scalingFactor: .kilo, maxDuration: .seconds(10), maxIterations: 200),
+        setup: { factory = UserEventFactory(config: try ProjectConfig(datafile: datafile)) }
+    ) { benchmark in
+        guard let factory else { return }
+        let decoder = EventLineDecoder(factory: factory)
+        for index in benchmark.scaledIterations {
+            let line = #"{"op": "conversion", "user_id": "user-\#(index)", "event_key": "purchase", "attributes": {"browser": "chrome", "age": 31, "ltv": 12.5}, "tags": {"revenue": 1999, "value": 19.99}}"#
+            blackHole(try decoder.decode(line).serialized())
+        }
+    }
+}

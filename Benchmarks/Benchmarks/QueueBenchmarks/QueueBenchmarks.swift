@@ -1,0 +1,82 @@
+import Benchmark
+import EventSpool
+import Foundation
+
+// The durable queue's hot paths (issue: the durable event queue). Each iteration of a
+// benchmark does `scaledIterations` operations, so the throughput column reads directly as
+// operations per second (in thousands, "K").
+
+/// A conversion of about 500 bytes, as the payload encoder would write it.
+func sampleEvent(_ index: Int) -> SerializedEvent {
+    let uuid = UUID().uuidString.lowercased()
+    var visitor = #"{"snapshots": [{"events": [{"entity_id": "10428540015", "uuid": "\#(uuid)", "key": "purchase", "timestamp": \#(1_700_000_000_000 + index), "revenue": 1999, "value": 19.99, "tags": {"revenue": 1999, "value": 19.99}}]}], "attributes": [{"entity_id": "10401066117", "key": "browser", "type": "custom", "value": "chrome"}, {"entity_id": "$opt_bot_filtering", "key": "$opt_bot_filtering", "type": "custom", "value": true}], "visitor_id": "user-\#(index)"}"#
+    visitor = visitor.replacingOccurrences(of: "\"user-\(index)\"", with: "\"user-\(index)-\(String(repeating: "x", count: max(0, 500 - visitor.utf8.count)))\"")
+    return SerializedEvent(
+        uuid: uuid, kind: .conversion, userId: "user-\(index)",
+        context: EventContext(accountId: "10367498574", projectId: "10431130345", revision: "241", anonymizeIP: true, region: .us),
+        visitorJSON: visitor, timestampMillis: 1_700_000_000_000 + Int64(index)
+    )
+}
+
+/// A fresh queue file in a temporary folder.
+func freshQueue(_ name: String) throws -> EventQueue {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("eventspool-bench-\(UUID().uuidString.prefix(8))")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    return try EventQueue(path: folder.appendingPathComponent(name).path)
+}
+
+/// Queues shared by the runs of one benchmark, made in its setup.
+nonisolated(unsafe) var singleQueue: EventQueue?
+nonisolated(unsafe) var groupedQueue: EventQueue?
+/// The 1,000,000-event backlog that the claim benchmark works through; made once.
+nonisolated(unsafe) var backlog: EventQueue?
+nonisolated(unsafe) var nextIndex = 0
+
+let benchmarks: @Sendable () -> Void = {
+    let metrics: [BenchmarkMetric] = [.throughput, .wallClock, .peakMemoryResident]
+
+    // 1,000 appends a run, 100 runs: 100,000 events of about 500 bytes, one call each.
+    Benchmark(
+        "append one event per call",
+        configuration: .init(metrics: metrics, scalingFactor: .kilo, maxDuration: .seconds(30), maxIterations: 100),
+        setup: { singleQueue = try freshQueue("single.sqlite") }
+    ) { benchmark in
+        guard let queue = singleQueue else { return }
+        let events = benchmark.scaledIterations.map { _ in nextIndex += 1; return sampleEvent(nextIndex) }
+        benchmark.startMeasurement()
+        for event in events { try queue.append(event) }
+        benchmark.stopMeasurement()
+    }
+
+    // One group of 1,000 a run, 100 runs: 100,000 events in 100 transactions.
+    Benchmark(
+        "append in groups of 1000",
+        configuration: .init(metrics: metrics, scalingFactor: .kilo, maxDuration: .seconds(30), maxIterations: 100),
+        setup: { groupedQueue = try freshQueue("grouped.sqlite") }
+    ) { benchmark in
+        guard let queue = groupedQueue else { return }
+        let group = benchmark.scaledIterations.map { _ in nextIndex += 1; return sampleEvent(nextIndex) }
+        benchmark.startMeasurement()
+        _ = try queue.append(contentsOf: group)
+        benchmark.stopMeasurement()
+    }
+
+    // One claim of 100 events and its 2xx a run, from a backlog of 1,000,000 events.
+    Benchmark(
+        "claim and complete a batch of 100 from a 1M backlog",
+        configuration: .init(metrics: metrics, scalingFactor: .one, maxDuration: .seconds(20), maxIterations: 2_000),
+        setup: {
+            guard backlog == nil else { return }
+            let queue = try freshQueue("backlog.sqlite")
+            for group in 0..<1_000 {
+                _ = try queue.append(contentsOf: (0..<1_000).map { sampleEvent(group * 1_000 + $0) })
+            }
+            backlog = queue
+        }
+    ) { _ in
+        guard let queue = backlog,
+              let batch = try queue.claimNextBatch(limits: BatchLimits(maxEvents: 100), includeOpenBatch: true)
+        else { return }
+        try queue.markSent(batchId: batch.id, status: 204)
+    }
+}

@@ -1,0 +1,113 @@
+import ArgumentParser
+import EventSpool
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// `eventspool run`: the batch worker over a queue (cli.md).
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run the batch worker: send the queue's events to the Events API.",
+        discussion: """
+            Without --until-empty it runs until SIGINT or SIGTERM, then sends what is pending (waiting at \
+            most the timeout interval) and exits 0. An invalid setting falls back to its default with a warning.
+            """
+    )
+
+    @OptionGroup var queue: QueueOptions
+
+    @Option(help: ArgumentHelp("Send every batch to this URL instead of the Events API.", valueName: "url"))
+    var endpoint: String?
+
+    @Option(name: .customLong("batch-size"), help: ArgumentHelp("Events per request (default 10).", valueName: "n"))
+    var batchSize: String?
+
+    @Option(name: .customLong("flush-interval"), help: ArgumentHelp("Longest wait of the oldest pending event (default 30).", valueName: "seconds"))
+    var flushInterval: String?
+
+    @Option(name: .customLong("timeout-interval"), help: ArgumentHelp("How long stopping waits for in-flight work (default 5).", valueName: "seconds"))
+    var timeoutInterval: String?
+
+    @Option(name: .customLong("max-batch-bytes"), help: ArgumentHelp("Largest request body (default 3500000).", valueName: "n"))
+    var maxBatchBytes: String?
+
+    @Option(name: .customLong("request-timeout"), help: ArgumentHelp("The dispatcher's request timeout (default 10).", valueName: "seconds"))
+    var requestTimeout: String?
+
+    @Flag(name: .customLong("until-empty"), help: "Send everything pending now, keep retrying per the retry policy, and exit 0 once nothing is pending or in flight.")
+    var untilEmpty = false
+
+    @Flag(name: .customLong("allow-insecure-http"), help: "Allow a plain http:// endpoint on a host other than loopback.")
+    var allowInsecureHTTP = false
+
+    @Flag(help: "Log each batch's outcome on standard error.")
+    var verbose = false
+
+    func run() async throws {
+        var settings = ProcessorConfiguration()
+        settings.batchSize = Self.setting(batchSize, flag: "--batch-size", default: settings.batchSize)
+        settings.flushInterval = Self.setting(flushInterval, flag: "--flush-interval", default: settings.flushInterval)
+        settings.timeoutInterval = Self.setting(timeoutInterval, flag: "--timeout-interval", default: settings.timeoutInterval)
+        settings.maxBatchBytes = Self.setting(maxBatchBytes, flag: "--max-batch-bytes", default: settings.maxBatchBytes)
+        var dispatch = HTTPEventDispatcher.Configuration()
+        dispatch.requestTimeout = Self.setting(requestTimeout, flag: "--request-timeout", default: dispatch.requestTimeout)
+        dispatch.endpoint = endpoint
+        dispatch.allowInsecureHTTP = allowInsecureHTTP
+        // A lease outlives the longest request, so a slow request is never sent twice at once.
+        settings.leaseInterval = dispatch.requestTimeout + 5
+
+        var logger = Logger(label: "eventspool") { StreamLogHandler.standardError(label: $0) }
+        logger.logLevel = verbose ? .info : .warning
+
+        let eventQueue = try queue.openForWriting()
+        let dispatcher = try CommandFailure.guarding { () throws(HTTPEventDispatcher.ConfigurationError) in try HTTPEventDispatcher(configuration: dispatch) }
+        let processor = try CommandFailure.guarding { () throws in
+            try BatchEventProcessor(queue: eventQueue, configuration: settings, dispatcher: dispatcher, logger: logger)
+        }
+        var services = [ServiceGroupConfiguration.ServiceConfiguration(service: processor)]
+        if untilEmpty {
+            services.append(.init(service: Drain(processor: processor), successTerminationBehavior: .gracefullyShutdownGroup))
+        }
+        let group = ServiceGroup(configuration: ServiceGroupConfiguration(
+            services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger
+        ))
+        do {
+            try await group.run()
+        } catch {
+            try? await dispatcher.shutdown()
+            throw CommandFailure.report("the worker failed: \(error)")
+        }
+        try? await dispatcher.shutdown()
+        if let stats = try? eventQueue.stats() {
+            print("sent \(stats.eventsSent) events in \(stats.batchesSent) batches; pending \(stats.pending), in flight \(stats.inflight), dead \(stats.dead)")
+        }
+    }
+
+    /// A setting's value, or its default with a warning on standard error when the text is not
+    /// a positive number (cli.md: as the library does).
+    static func setting<T: LosslessStringConvertible & Comparable & Numeric>(_ text: String?, flag: String, default fallback: T) -> T {
+        guard let text else { return fallback }
+        if let value = T(text.trimmingCharacters(in: .whitespaces)), value > 0, !(value is Double && !((value as? Double)?.isFinite ?? false)) {
+            return value
+        }
+        CommandFailure.standardError("eventspool run: warning: \(flag) \(text) is not a valid value (a positive number); using the default \(fallback)")
+        return fallback
+    }
+}
+
+/// Drives `--until-empty`: flushes, and returns once nothing is pending or in flight (dead
+/// letters do not count), which shuts the service group down gracefully.
+struct Drain: Service {
+    let processor: BatchEventProcessor
+
+    func run() async throws {
+        // SIGINT/SIGTERM end the drain too: the processor then stops as spec §7 says.
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            processor.flush()
+            let stats = try processor.queue.stats()
+            if stats.pending == 0 && stats.inflight == 0 { return }
+            try? await Task.sleep(nanoseconds: 20_000_000)
+        }
+    }
+}

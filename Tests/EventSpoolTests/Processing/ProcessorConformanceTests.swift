@@ -1,0 +1,73 @@
+import Foundation
+import Testing
+@testable import EventSpool
+
+/// The batch runs of the conformance scenarios: the same events give the same requests as the
+/// reference's `BatchEventProcessor` (spec §5).
+@Suite("Batches like the reference's")
+struct ProcessorConformanceTests {
+    static let scenariosWithBatchRuns = ["conversion_tags", "mixed_batch", "processor_settings"]
+
+    @Test(arguments: scenariosWithBatchRuns)
+    func backlogIsBatchedLikeTheReference(_ scenario: String) async throws {
+        let folder = TemporaryFolder()
+        let input = try ConformanceFixtures.json("scenarios/\(scenario).json")
+        let expected = try ConformanceFixtures.json("scenarios/\(scenario).expected.json")
+        let batchRun = try #require(expected["batch_run"])
+        let expectedBatches = (batchRun["batches"]?.arrayValue ?? []).map { ($0["uuids"]?.arrayValue ?? []).compactMap(\.stringValue) }
+
+        // The reference's requested settings, as a caller would pass them.
+        var configuration = ProcessorConfiguration()
+        let requested = input["processor"]
+        configuration.batchSize = Int(requested?["batch_size"]?.intValue ?? 10)
+        configuration.flushInterval = 3_600
+        if let flush = requested?["flush_interval"] { configuration.flushInterval = flush.intValue.map(Double.init) ?? -1 }
+        if let timeout = requested?["timeout_interval"] { configuration.timeoutInterval = timeout.intValue.map(Double.init) ?? -1 }
+
+        let dispatcher = ScriptedDispatcher()
+        let center = EventNotificationCenter()
+        let notified = Counter()
+        center.addListener(for: .logEvent) { _ in notified.increment() }
+        let processor = try BatchEventProcessor(
+            queuePath: folder.file("events.sqlite"), configuration: configuration, dispatcher: dispatcher, notificationCenter: center
+        )
+        let effective = try #require(batchRun["effective_settings"])
+        #expect(processor.settings.batchSize == Int(effective["batch_size"]?.intValue ?? -1))
+        #expect(processor.settings.timeoutInterval == 5)
+
+        // Replay the steps: events are queued while the worker is not running; it starts at the
+        // first flush or stop, so what it finds is a backlog.
+        let cases = try ConformanceTests.cases().filter { $0.scenario == scenario }
+        var stopped = false
+        for (index, step) in (input["steps"]?.arrayValue ?? []).enumerated() {
+            switch step["op"]?.stringValue {
+            case "flush":
+                processor.start()
+                try await processor.flushAndWait()
+            case "stop":
+                processor.start()
+                await processor.stop()
+                stopped = true
+            default:
+                for testCase in cases where testCase.step == index {
+                    guard let event = try? ConformanceTests.makeEvent(testCase) else { continue }
+                    if stopped {
+                        #expect(throws: ProcessorError.stopped) { try processor.process(event) }
+                    } else {
+                        try processor.process(event)
+                    }
+                }
+            }
+        }
+        if !stopped {
+            processor.start()
+            await processor.stop()
+        }
+
+        #expect(dispatcher.batches == expectedBatches)
+        #expect(notified.value == expectedBatches.count, "one logEvent notification per request")
+        let headers = dispatcher.requests.map { $0.headers }
+        #expect(headers.allSatisfy { $0 == ["Content-Type": "application/json"] })
+        #expect(dispatcher.requests.allSatisfy { $0.url == "https://logx.optimizely.com/v1/events" && $0.httpVerb == "POST" })
+    }
+}
