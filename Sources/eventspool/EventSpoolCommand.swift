@@ -14,6 +14,7 @@ struct EventSpoolCommand: AsyncParsableCommand {
             ListCommand.self,
             RequeueCommand.self,
             PurgeCommand.self,
+            CollectorCommand.self,
         ]
     )
 
