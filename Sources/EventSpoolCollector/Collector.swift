@@ -22,6 +22,8 @@ import NIOPosix
 /// the plan's next step, an invalid one with 400, 404 or 405 without using a step. With a
 /// record path, one JSON line per request is appended before its response is sent.
 ///
+/// Call ``shutdown()`` when done: it releases the port and any held connection.
+///
 /// The collector runs on one event loop of `MultiThreadedEventLoopGroup.singleton`, where
 /// all of its state lives; it never needs Swift concurrency's threads to answer, so a test
 /// that blocks a task while waiting for a response does not stall it.
@@ -60,6 +62,8 @@ public final class Collector: Sendable {
     ///   - recordPath: a file to append one JSON line per request to (created if missing).
     ///   - logger: where requests are logged (at debug level) and record-file failures (at
     ///     error level); by default nowhere.
+    ///   - retainsRequests: whether ``requests`` keeps every request with its body; pass
+    ///     `false` for a long-running collector whose record file is enough.
     /// - Throws: ``CollectorError`` when the record file cannot be opened or the address
     ///   cannot be bound.
     public static func start(
@@ -67,19 +71,24 @@ public final class Collector: Sendable {
         port: Int = 0,
         plan: FaultPlan = .alwaysNoContent,
         recordPath: String? = nil,
-        logger: Logger = Logger(label: "eventspool.collector", factory: { _ in SwiftLogNoOpLogHandler() })
+        logger: Logger = Logger(label: "eventspool.collector", factory: { _ in SwiftLogNoOpLogHandler() }),
+        retainsRequests: Bool = true
     ) async throws -> Collector {
-        try await start(host: host, port: port, plan: plan, recordPath: recordPath, logger: logger, holdDuration: holdDuration)
+        try await start(
+            host: host, port: port, plan: plan, recordPath: recordPath, logger: logger,
+            retainsRequests: retainsRequests, holdDuration: holdDuration
+        )
     }
 
     /// ``start(host:port:plan:recordPath:logger:)`` with a shorter hold, for tests of its end.
     static func start(
-        host: String, port: Int, plan: FaultPlan, recordPath: String?, logger: Logger, holdDuration: Duration
+        host: String, port: Int, plan: FaultPlan, recordPath: String?, logger: Logger,
+        retainsRequests: Bool = true, holdDuration: Duration
     ) async throws -> Collector {
         let loop = MultiThreadedEventLoopGroup.singleton.next()
         let core = try await loop.submit {
             let record = try recordPath.map { path throws(CollectorError) in try RecordFile(path: path) }
-            return NIOLoopBoundBox(CollectorCore(plan: plan, record: record, logger: logger), eventLoop: loop)
+            return NIOLoopBoundBox(CollectorCore(plan: plan, record: record, logger: logger, retainsRequests: retainsRequests), eventLoop: loop)
         }.get()
         let hold = TimeAmount.nanoseconds(Int64(holdDuration.components.seconds) * 1_000_000_000 + holdDuration.components.attoseconds / 1_000_000_000)
         // The group is this one loop, so every connection's handler runs where the core lives.
@@ -116,7 +125,8 @@ public final class Collector: Sendable {
         return Collector(host: host, port: actualPort, url: url, loop: loop, serverChannel: serverChannel, core: core)
     }
 
-    /// Every request received so far, in order (valid or not, answered or not).
+    /// Every request received so far, in order (valid or not, answered or not); empty when
+    /// started with `retainsRequests: false`.
     public var requests: [ReceivedRequest] {
         get async {
             let core = core

@@ -49,7 +49,8 @@ struct CollectorCommand: AsyncParsableCommand {
         do {
             collector = try await Collector.start(
                 host: host, port: port, plan: plan, recordPath: record,
-                logger: Logger(label: "eventspool.collector")
+                logger: Logger(label: "eventspool.collector"),
+                retainsRequests: false  // the record file is the command's history
             )
         } catch {
             throw CommandFailure.report("\(error)")

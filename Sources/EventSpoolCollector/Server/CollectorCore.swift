@@ -10,8 +10,8 @@ final class CollectorCore {
     private var connections: [ObjectIdentifier: any Channel] = [:]
     private var shutdown: EventLoopFuture<Void>?
 
-    init(plan: FaultPlan, record: RecordFile?, logger: Logger) {
-        ledger = CollectorLedger(plan: plan)
+    init(plan: FaultPlan, record: RecordFile?, logger: Logger, retainsRequests: Bool) {
+        ledger = CollectorLedger(plan: plan, retainsRequests: retainsRequests)
         self.record = record
         self.logger = logger
     }

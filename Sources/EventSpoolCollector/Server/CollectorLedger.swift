@@ -9,11 +9,16 @@ struct CollectorLedger {
     private(set) var plan: FaultPlan
     /// How many valid requests the current plan has answered.
     private(set) var planPosition = 0
-    /// Every request received, in order.
+    /// Every request received, in order (none when not retaining them).
     private(set) var requests: [ReceivedRequest] = []
+    /// How many requests were received.
+    private(set) var received = 0
+    /// Whether ``requests`` keeps them; a long-running command need not.
+    let retainsRequests: Bool
 
-    init(plan: FaultPlan) {
+    init(plan: FaultPlan, retainsRequests: Bool = true) {
         self.plan = plan
+        self.retainsRequests = retainsRequests
     }
 
     /// Replaces the plan; the new plan starts at its first step.
@@ -45,11 +50,12 @@ struct CollectorLedger {
             }
         }
         let request = ReceivedRequest(
-            seq: requests.count + 1, method: method, path: path, outcome: outcome,
+            seq: received + 1, method: method, path: path, outcome: outcome,
             byteCount: byteCount, body: byteCount > RequestValidation.maximumBodyBytes ? [] : body,
             batch: batch, rejection: rejection
         )
-        requests.append(request)
+        received += 1
+        if retainsRequests { requests.append(request) }
         return (request, reply)
     }
 }

@@ -87,4 +87,12 @@ struct CollectorLedgerTests {
         #expect(String(decoding: RecordLine.encode(held), as: UTF8.self) == #"{"seq": 1, "status": 0, "bytes": \#(valid.count), "body": \#(body), "fault": "timeout"}"# + "\n")
         #expect(String(decoding: RecordLine.encode(dropped), as: UTF8.self) == #"{"seq": 2, "status": 0, "bytes": \#(valid.count), "body": \#(body), "fault": "reset"}"# + "\n")
     }
+
+    @Test func withoutRetainingRequestsTheyAreStillNumbered() {
+        var ledger = CollectorLedger(plan: .alwaysNoContent, retainsRequests: false)
+        _ = ledger.receive(method: "POST", path: "/v1/events", body: valid, byteCount: valid.count)
+        let second = ledger.receive(method: "POST", path: "/v1/events", body: valid, byteCount: valid.count).request
+        #expect(second.seq == 2)
+        #expect(ledger.requests.isEmpty)
+    }
 }
