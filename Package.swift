@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .library(name: "EventSpool", targets: ["EventSpool"]),
         .executable(name: "eventspool", targets: ["eventspool"]),
+        .library(name: "EventSpoolCollector", targets: ["EventSpoolCollector"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
@@ -41,10 +42,21 @@ let package = Package(
             ],
             plugins: ["MigrationsPlugin"]
         ),
+        // A local stand-in for the Optimizely Events API; standalone so users' tests can use it alone.
+        .target(
+            name: "EventSpoolCollector",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "eventspool",
             dependencies: [
                 "EventSpool",
+                "EventSpoolCollector",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -57,7 +69,7 @@ let package = Package(
         ),
         .testTarget(
             name: "EventSpoolTests",
-            dependencies: ["EventSpool", "eventspool", "EventSpoolTestHelper"],
+            dependencies: ["EventSpool", "EventSpoolCollector", "eventspool", "EventSpoolTestHelper"],
             exclude: ["Fixtures"]
         ),
     ],

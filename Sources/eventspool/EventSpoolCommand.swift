@@ -16,6 +16,7 @@ struct EventSpoolCommand: AsyncParsableCommand {
             ListCommand.self,
             RequeueCommand.self,
             PurgeCommand.self,
+            CollectorCommand.self,
         ]
     )
 

