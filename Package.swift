@@ -69,7 +69,10 @@ let package = Package(
         ),
         .testTarget(
             name: "EventSpoolTests",
-            dependencies: ["EventSpool", "EventSpoolCollector", "eventspool", "EventSpoolTestHelper"],
+            dependencies: [
+                "EventSpool", "EventSpoolCollector", "eventspool", "EventSpoolTestHelper",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             exclude: ["Fixtures"]
         ),
     ],

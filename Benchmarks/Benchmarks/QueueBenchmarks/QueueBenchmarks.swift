@@ -58,10 +58,10 @@ let benchmarks: @Sendable () -> Void = {
     Benchmark(
         "claim and complete a batch of 100 from a 1M backlog",
         configuration: .init(metrics: metrics, scalingFactor: .one, maxDuration: .seconds(20), maxIterations: 2_000)
-    ) { _, queue in
+    ) { (_: Benchmark, queue: EventQueue) in
         guard let batch = try? queue.claimNextBatch(limits: BatchLimits(maxEvents: 100), includeOpenBatch: true) else { return }
         _ = try? queue.markSent(batchId: batch.id, status: 204)
-    } setup: {
+    } setup: { () async throws -> EventQueue in
         let queue = try freshQueue("backlog.sqlite")
         for group in 0..<1_000 {
             _ = try queue.append(contentsOf: (0..<1_000).map { sampleEvent(group * 1_000 + $0) })

@@ -138,6 +138,11 @@ public final class BatchEventProcessor: Service, Sendable {
         worker.start()
     }
 
+    /// Whether the worker has been started and the processor not yet stopped.
+    public var isRunning: Bool {
+        worker.isStarted && lifecycle.withLock { !$0.stopping }
+    }
+
     /// Asks the worker to send everything pending now, without waiting for `flushInterval`.
     public func flush() {
         worker.requestFlush()

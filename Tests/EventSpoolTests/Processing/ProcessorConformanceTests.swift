@@ -3,7 +3,7 @@ import Testing
 @testable import EventSpool
 
 /// The batch runs of the conformance scenarios: the same events give the same requests as the
-/// reference's `BatchEventProcessor` (spec §5).
+/// reference's `BatchEventProcessor` (spec §5), sent over HTTP to the loopback collector.
 @Suite("Batches like the reference's")
 struct ProcessorConformanceTests {
     static let scenariosWithBatchRuns = ["conversion_tags", "mixed_batch", "processor_settings"]
@@ -16,21 +16,19 @@ struct ProcessorConformanceTests {
         let batchRun = try #require(expected["batch_run"])
         let expectedBatches = (batchRun["batches"]?.arrayValue ?? []).map { ($0["uuids"]?.arrayValue ?? []).compactMap(\.stringValue) }
 
-        // The reference's requested settings, as a caller would pass them.
-        var configuration = ProcessorConfiguration()
-        let requested = input["processor"]
-        configuration.batchSize = Int(requested?["batch_size"]?.intValue ?? 10)
-        configuration.flushInterval = 3_600
-        if let flush = requested?["flush_interval"] { configuration.flushInterval = flush.intValue.map(Double.init) ?? -1 }
-        if let timeout = requested?["timeout_interval"] { configuration.timeoutInterval = timeout.intValue.map(Double.init) ?? -1 }
-
-        let dispatcher = ScriptedDispatcher()
         let center = EventNotificationCenter()
-        let notified = Counter()
-        center.addListener(for: .logEvent) { _ in notified.increment() }
-        let processor = try BatchEventProcessor(
-            queuePath: folder.file("events.sqlite"), configuration: configuration, dispatcher: dispatcher, notificationCenter: center
-        )
+        let notified = LockedValue<[EventSpool.LogEvent]>([])
+        center.addListener(for: .logEvent) { notification in
+            if case .logEvent(let logEvent) = notification { notified.withLock { $0.append(logEvent) } }
+        }
+        // The reference's requested settings, as a caller would pass them.
+        let requested = input["processor"]
+        let rig = try await HTTPRig.start(path: folder.file("events.sqlite"), configure: { configuration in
+            configuration.batchSize = Int(requested?["batch_size"]?.intValue ?? 10)
+            if let flush = requested?["flush_interval"] { configuration.flushInterval = flush.intValue.map(Double.init) ?? -1 }
+            if let timeout = requested?["timeout_interval"] { configuration.timeoutInterval = timeout.intValue.map(Double.init) ?? -1 }
+        }, center: center)
+        let processor = rig.processor
         let effective = try #require(batchRun["effective_settings"])
         #expect(processor.settings.batchSize == Int(effective["batch_size"]?.intValue ?? -1))
         #expect(processor.settings.timeoutInterval == 5)
@@ -64,10 +62,12 @@ struct ProcessorConformanceTests {
             await processor.stop()
         }
 
-        #expect(dispatcher.batches == expectedBatches)
-        #expect(notified.value == expectedBatches.count, "one logEvent notification per request")
-        let headers = dispatcher.requests.map { $0.headers }
-        #expect(headers.allSatisfy { $0 == ["Content-Type": "application/json"] })
-        #expect(dispatcher.requests.allSatisfy { $0.url == "https://logx.optimizely.com/v1/events" && $0.httpVerb == "POST" })
+        #expect(await rig.requestedBatches == expectedBatches)
+        #expect(await rig.collector.requests.allSatisfy { $0.status == 200 })
+        let logEvents = notified.withLock { $0 }
+        #expect(logEvents.count == expectedBatches.count, "one logEvent notification per request")
+        #expect(logEvents.allSatisfy { $0.headers == ["Content-Type": "application/json"] })
+        #expect(logEvents.allSatisfy { $0.url == "https://logx.optimizely.com/v1/events" && $0.httpVerb == "POST" })
+        try await rig.shutdown()
     }
 }

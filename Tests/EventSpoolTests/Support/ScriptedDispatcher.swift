@@ -63,3 +63,13 @@ func eventually(within seconds: Double = 10, _ condition: () throws -> Bool) asy
     }
     return try condition()
 }
+
+/// Waits until the async `condition` holds, polling every 10 ms, for at most `seconds`.
+func eventually(within seconds: Double = 10, _ condition: () async throws -> Bool) async rethrows -> Bool {
+    let deadline = Date().addingTimeInterval(seconds)
+    while Date() < deadline {
+        if try await condition() { return true }
+        try? await Task.sleep(nanoseconds: 10_000_000)
+    }
+    return try await condition()
+}
