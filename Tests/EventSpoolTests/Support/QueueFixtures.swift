@@ -27,7 +27,7 @@ enum QueueFixtures {
     }
 
     /// Opens a queue at `path` on `clock`, with `adjust` applied to the configuration.
-    static func open(_ path: String, clock: ManualEventClock = ManualEventClock(), _ adjust: (inout QueueConfiguration) -> Void = { _ in }) throws -> EventQueue {
+    static func open(_ path: String, clock: any EventClock = ManualEventClock(), _ adjust: (inout QueueConfiguration) -> Void = { _ in }) throws -> EventQueue {
         var configuration = QueueConfiguration()
         configuration.clock = clock
         adjust(&configuration)
