@@ -10,6 +10,7 @@ struct EventSpoolCommand: AsyncParsableCommand {
         commandName: "eventspool",
         abstract: "Inspect, fill, drain and repair an EventSpool queue.",
         subcommands: [
+            DemoCommand.self,
             EnqueueCommand.self,
             RunCommand.self,
             StatsCommand.self,

@@ -16,7 +16,12 @@ struct QueueOptions: ParsableArguments {
 
     /// Opens (or creates) the queue for writing.
     func openForWriting(_ configuration: QueueConfiguration = QueueConfiguration()) throws -> EventQueue {
-        try CommandFailure.guarding { () throws(QueueError) in try EventQueue(path: db, configuration: configuration) }
+        try Self.openForWriting(path: db, configuration)
+    }
+
+    /// Opens (or creates) the queue at `path` for writing; a failure is the one-line report.
+    static func openForWriting(path: String, _ configuration: QueueConfiguration = QueueConfiguration()) throws -> EventQueue {
+        try CommandFailure.guarding { () throws(QueueError) in try EventQueue(path: path, configuration: configuration) }
     }
 }
 

@@ -1,0 +1,50 @@
+import Foundation
+import Testing
+@testable import EventSpool
+
+/// `eventspool demo`, run as the built binary.
+@Suite("eventspool demo")
+struct DemoCommandTests {
+    let folder = TemporaryFolder()
+
+    /// The number after `label` in the demo's summary (its last lines).
+    func figure(_ label: String, in output: String) -> Int? {
+        guard let line = output.split(separator: "\n").last(where: { $0.contains(label) }),
+              let range = line.range(of: label) else { return nil }
+        let rest = line[range.upperBound...]
+        return Int(String(rest.drop { $0 == " " }.prefix { $0.isNumber }))
+    }
+
+    @Test func demoDeliversEverythingAndItsSummaryAgreesWithStats() throws {
+        let db = folder.file("demo.sqlite")
+        let result = try ChildProcess("eventspool", ["demo", "--events", "500", "--db", db, "--rate", "0"]).finish()
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("progress: "), "plain progress lines when not on a terminal")
+        #expect(result.stdout.contains("sqlite3 \(db) 'SELECT * FROM queue_summary'"))
+
+        let stats = try ChildProcess("eventspool", ["stats", "--db", db, "--json"]).finish()
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(stats.stdout.utf8)) as? [String: Any])
+        #expect(object["pending"] as? Int == 0 && object["inflight"] as? Int == 0)
+        #expect(object["sent"] as? Int == 500)
+        #expect(figure("events queued this run", in: result.stdout) == 500)
+        #expect(figure("delivered this run", in: result.stdout) == object["sent"] as? Int)
+        #expect(result.stdout.contains("in \(object["batches_sent"] as? Int ?? -1) batches"))
+        #expect(figure("retries", in: result.stdout) == object["retries"] as? Int)
+        #expect(figure("dead letters", in: result.stdout) == object["dead"] as? Int)
+        #expect((object["retries"] as? Int ?? 0) > 0, "the injected faults were retried")
+    }
+
+    @Test func badArgumentsAreOneLineErrors() throws {
+        let cases: [[String]] = [
+            ["demo", "--events", "0", "--db", folder.file("a.sqlite")],
+            ["demo", "--fail", "503x", "--db", folder.file("b.sqlite")],
+            ["demo", "--db", folder.path],
+        ]
+        for arguments in cases {
+            let result = try ChildProcess("eventspool", arguments).finish()
+            #expect(result.status != 0, "\(arguments)")
+            #expect(result.stderr.split(separator: "\n").count == 1, "\(arguments): \(result.stderr)")
+            #expect(!result.stderr.contains("Fatal error"))
+        }
+    }
+}
