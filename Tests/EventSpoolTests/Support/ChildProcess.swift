@@ -14,7 +14,8 @@ final class ChildProcess {
     }
 
     init(_ product: String, _ arguments: [String], input: Data? = nil) throws {
-        process.executableURL = Self.productsFolder.appendingPathComponent(product)
+        // A product of this package by name, or any program by absolute path.
+        process.executableURL = product.hasPrefix("/") ? URL(fileURLWithPath: product) : Self.productsFolder.appendingPathComponent(product)
         process.arguments = arguments
         process.standardOutput = output
         process.standardError = errors

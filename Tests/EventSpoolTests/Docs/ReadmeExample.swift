@@ -1,0 +1,26 @@
+// The embedding example of the README, verbatim: it must compile, and `ReadmeTests` checks
+// that the README still shows exactly this code.
+import EventSpool
+import Foundation
+
+func trackPurchases(datafile: String, queueFile: String) async throws {
+    let config = try ProjectConfig(datafile: datafile)
+    let factory = UserEventFactory(config: config)
+    let processor = try BatchEventProcessor(queuePath: queueFile)
+    processor.start()
+
+    // Durable when `process` returns: a crash from here on loses nothing.
+    let purchase = try factory.makeConversion(
+        eventKey: "purchase", userId: "alice",
+        attributes: ["browser": "chrome", "age": 31],
+        tags: ["revenue": 1999, "value": 19.99]
+    )
+    try processor.process(purchase)
+    let impression = try factory.makeImpression(
+        experimentKey: "checkout_button_test", variationKey: "blue_button", userId: "alice"
+    )
+    try processor.process(impression)
+
+    // On shutdown: send what is pending, waiting at most timeoutInterval.
+    await processor.stop()
+}

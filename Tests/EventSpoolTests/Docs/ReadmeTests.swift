@@ -1,0 +1,90 @@
+import Foundation
+import Testing
+
+/// Every command in the README runs, so none of them rots: the `sh` blocks are run in order in
+/// a temporary folder with the built `eventspool`; the `console` blocks (the test command itself,
+/// long runs, benchmarks) are checked to name things that exist; the Swift example is compiled
+/// as `ReadmeExample.swift`.
+@Suite("README", .serialized)
+struct ReadmeTests {
+    static let root = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static var readme: String { (try? String(contentsOf: root.appendingPathComponent("README.md"), encoding: .utf8)) ?? "" }
+
+    /// The fenced blocks of `language`, in order.
+    static func blocks(_ language: String) -> [String] {
+        var result: [String] = []
+        var current: [Substring]?
+        for line in readme.split(separator: "\n", omittingEmptySubsequences: false) {
+            if current == nil, line == "```\(language)" {
+                current = []
+            } else if let lines = current, line == "```" {
+                result.append(lines.joined(separator: "\n"))
+                current = nil
+            } else {
+                current?.append(line)
+            }
+        }
+        return result
+    }
+
+    @Test func readmeOpensWithTheTwoCommands() {
+        let firstLines = Self.readme.split(separator: "\n").prefix(8).joined(separator: "\n")
+        #expect(firstLines.contains("swift run eventspool demo"))
+        #expect(firstLines.contains("swift test --disable-xctest"))
+        let ci = (try? String(contentsOf: Self.root.appendingPathComponent(".ci/run"), encoding: .utf8)) ?? ""
+        #expect(ci.split(separator: "\n").contains("swift test --disable-xctest"), ".ci/run runs exactly the README's test command")
+    }
+
+    @Test func everyShellCommandRuns() throws {
+        let folder = TemporaryFolder()
+        let binary = ChildProcess.productsFolder.appendingPathComponent("eventspool").path
+        let port = String(Int.random(in: 20_000..<60_000))
+        let fixtures = Self.root.appendingPathComponent("Tests/EventSpoolTests/Fixtures").path
+        let blocks = Self.blocks("sh")
+        #expect(blocks.count >= 4)
+        for block in blocks {
+            let script = block
+                .replacingOccurrences(of: "swift run eventspool", with: "'\(binary)'")
+                .replacingOccurrences(of: "Tests/EventSpoolTests/Fixtures", with: fixtures)
+                .replacingOccurrences(of: "8787", with: port)
+            let result = try ChildProcess("/bin/bash", ["-euo", "pipefail", "-c", "cd '\(folder.path)' && \(script)"]).finish()
+            #expect(result.status == 0, "README block failed:\n\(block)\n\(result.stderr)")
+        }
+        let stats = try ChildProcess(binary, ["stats", "--db", folder.file("eventspool-demo.sqlite"), "--json"]).finish()
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(stats.stdout.utf8)) as? [String: Any])
+        #expect(object["pending"] as? Int == 0 && object["inflight"] as? Int == 0)
+        #expect(object["dead"] as? Int == 0)
+        #expect(FileManager.default.fileExists(atPath: folder.file("requests.jsonl")))
+    }
+
+    @Test func consoleCommandsNameThingsThatExist() throws {
+        let blocks = Self.blocks("console")
+        #expect(blocks.contains("swift test --disable-xctest"))
+        let testSources = try FileManager.default.subpathsOfDirectory(atPath: Self.root.appendingPathComponent("Tests").path)
+            .filter { $0.hasSuffix(".swift") }
+            .map { try String(contentsOf: Self.root.appendingPathComponent("Tests").appendingPathComponent($0), encoding: .utf8) }
+            .joined()
+        for block in blocks {
+            for word in block.split(whereSeparator: { $0 == " " || $0 == "\n" }) {
+                if word.hasPrefix("EVENTSPOOL_"), let name = word.split(separator: "=").first {
+                    #expect(testSources.contains("\"\(name)\""), "\(name) is read by a test")
+                }
+            }
+            if let filter = block.range(of: "--filter ") {
+                let name = block[filter.upperBound...].prefix { !$0.isWhitespace }
+                #expect(testSources.contains("struct \(name)"), "--filter \(name) names a test suite")
+            }
+            if block.contains("cd Benchmarks") {
+                #expect(FileManager.default.fileExists(atPath: Self.root.appendingPathComponent("Benchmarks/Package.swift").path))
+            }
+        }
+    }
+
+    @Test func embeddingExampleIsTheCompiledOne() throws {
+        let example = try #require(Self.blocks("swift").first)
+        let compiled = try String(contentsOf: Self.root.appendingPathComponent("Tests/EventSpoolTests/Docs/ReadmeExample.swift"), encoding: .utf8)
+        #expect(compiled.contains(example))
+        #expect(example.split(separator: "\n").count <= 30)
+    }
+}
