@@ -16,8 +16,8 @@ struct CollectorCommandTests {
     @Test func itPrintsItsAddressRecordsRequestsAndExitsZeroOnSIGTERM() async throws {
         let folder = TemporaryFolder()
         let record = folder.file("record.jsonl")
-        let child = try ChildProcess("eventspool", ["collector", "--port", "0", "--record", record, "--fail", "503,reset,200"])
-        let first = child.readLine()
+        let child = try await ChildProcess("eventspool", ["collector", "--port", "0", "--record", record, "--fail", "503,reset,200"])
+        let first = await child.readLine()
         let port = try #require(listeningPort(in: first), "first line: \(first ?? "none")")
         let body = Fixtures.bytes(uuids: [Fixtures.uuid1])
         let readings = try await offThread {
@@ -30,7 +30,7 @@ struct CollectorCommandTests {
         #expect(readings.map(\.status) == [503, nil, 200, 200])
         #expect(readings[1] == .reset)
         kill(child.process.processIdentifier, SIGTERM)
-        let result = child.finish()
+        let result = await child.finish()
         #expect(result.status == 0)
         #expect(result.stderr.isEmpty)
         let lines = try String(contentsOfFile: record, encoding: .utf8).split(separator: "\n")
@@ -41,11 +41,11 @@ struct CollectorCommandTests {
         #expect(objects.allSatisfy { ($0["body"] as? [String: Any])?["revision"] as? String == "241" })
     }
 
-    @Test func itExitsZeroOnSIGINT() throws {
-        let child = try ChildProcess("eventspool", ["collector", "--port", "0"])
-        #expect(listeningPort(in: child.readLine()) != nil)
+    @Test func itExitsZeroOnSIGINT() async throws {
+        let child = try await ChildProcess("eventspool", ["collector", "--port", "0"])
+        #expect(listeningPort(in: await child.readLine()) != nil)
         kill(child.process.processIdentifier, SIGINT)
-        #expect(child.finish().status == 0)
+        await #expect(child.finish().status == 0)
     }
 
     @Test(arguments: [
@@ -54,9 +54,9 @@ struct CollectorCommandTests {
         (["--port", "70000"], "eventspool: error: port 70000 is out of range"),
         (["--record", "/nonexistent-folder/record.jsonl"], "eventspool: error: cannot open the record file /nonexistent-folder/record.jsonl"),
     ])
-    func aBadArgumentIsOneLineOnStandardError(arguments: [String], expected: String) throws {
-        let child = try ChildProcess("eventspool", ["collector", "--port", "0"] + arguments)
-        let result = child.finish()
+    func aBadArgumentIsOneLineOnStandardError(arguments: [String], expected: String) async throws {
+        let child = try await ChildProcess("eventspool", ["collector", "--port", "0"] + arguments)
+        let result = await child.finish()
         #expect(result.status != 0)
         #expect(result.stdout.isEmpty)
         let lines = result.stderr.split(separator: "\n")

@@ -15,14 +15,14 @@ struct DemoCommandTests {
         return Int(String(rest.drop { $0 == " " }.prefix { $0.isNumber }))
     }
 
-    @Test func demoDeliversEverythingAndItsSummaryAgreesWithStats() throws {
+    @Test func demoDeliversEverythingAndItsSummaryAgreesWithStats() async throws {
         let db = folder.file("demo.sqlite")
-        let result = try ChildProcess("eventspool", ["demo", "--events", "500", "--db", db, "--rate", "0"]).finish()
+        let result = try await ChildProcess("eventspool", ["demo", "--events", "500", "--db", db, "--rate", "0"]).finish()
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("progress: "), "plain progress lines when not on a terminal")
         #expect(result.stdout.contains("sqlite3 \(db) 'SELECT * FROM queue_summary'"))
 
-        let stats = try ChildProcess("eventspool", ["stats", "--db", db, "--json"]).finish()
+        let stats = try await ChildProcess("eventspool", ["stats", "--db", db, "--json"]).finish()
         let object = try #require(try JSONSerialization.jsonObject(with: Data(stats.stdout.utf8)) as? [String: Any])
         #expect(object["pending"] as? Int == 0 && object["inflight"] as? Int == 0)
         #expect(object["sent"] as? Int == 500)
@@ -34,14 +34,14 @@ struct DemoCommandTests {
         #expect((object["retries"] as? Int ?? 0) > 0, "the injected faults were retried")
     }
 
-    @Test func badArgumentsAreOneLineErrors() throws {
+    @Test func badArgumentsAreOneLineErrors() async throws {
         let cases: [[String]] = [
             ["demo", "--events", "0", "--db", folder.file("a.sqlite")],
             ["demo", "--fail", "503x", "--db", folder.file("b.sqlite")],
             ["demo", "--db", folder.path],
         ]
         for arguments in cases {
-            let result = try ChildProcess("eventspool", arguments).finish()
+            let result = try await ChildProcess("eventspool", arguments).finish()
             #expect(result.status != 0, "\(arguments)")
             #expect(result.stderr.split(separator: "\n").count == 1, "\(arguments): \(result.stderr)")
             #expect(!result.stderr.contains("Fatal error"))

@@ -9,17 +9,17 @@ struct EnqueueCommandTests {
     var db: String { folder.file("events.sqlite") }
     var datafile: String { ConformanceFixtures.directory.appendingPathComponent("datafile.json").path }
 
-    func enqueue(_ lines: [String], extra: [String] = []) throws -> (status: Int32, stdout: String, stderr: String) {
+    func enqueue(_ lines: [String], extra: [String] = []) async throws -> (status: Int32, stdout: String, stderr: String) {
         let input = folder.file("input-\(UUID().uuidString.prefix(6)).jsonl")
         try lines.joined(separator: "\n").write(toFile: input, atomically: true, encoding: .utf8)
-        return try ChildProcess("eventspool", ["enqueue", "--db", db, "--datafile", datafile, "--input", input] + extra).finish()
+        return try await ChildProcess("eventspool", ["enqueue", "--db", db, "--datafile", datafile, "--input", input] + extra).finish()
     }
 
     static let impression = #"{"op": "impression", "user_id": "alice", "experiment_key": "checkout_button_test", "variation_key": "control", "attributes": {"browser": "chrome", "age": 30.0}, "uuid": "aaaaaaaa-0000-4000-8000-000000000001", "timestamp": 1700000001000}"#
     static let conversion = #"{"op": "conversion", "user_id": "alice", "event_key": "purchase", "attributes": {"age": 31}, "tags": {"revenue": 1999, "value": 19.99}, "uuid": "aaaaaaaa-0000-4000-8000-000000000002", "timestamp": 1700000002000}"#
 
-    @Test func goodLinesAreQueuedWithTheirTypesKept() throws {
-        let result = try enqueue([Self.impression, Self.conversion])
+    @Test func goodLinesAreQueuedWithTheirTypesKept() async throws {
+        let result = try await enqueue([Self.impression, Self.conversion])
         #expect(result.status == 0)
         #expect(result.stdout == "enqueued 2, rejected 0\n")
         #expect(result.stderr.isEmpty)
@@ -31,8 +31,8 @@ struct EnqueueCommandTests {
         #expect(batch.visitors[1].contains(#""revenue": 1999, "value": 19.99"#))
     }
 
-    @Test func badLinesAreReportedByNumberAndTheRestWritten() throws {
-        let result = try enqueue([
+    @Test func badLinesAreReportedByNumberAndTheRestWritten() async throws {
+        let result = try await enqueue([
             Self.impression,
             "not json",
             #"{"op": "conversion", "user_id": "bob", "event_key": "no_such_event"}"#,
@@ -50,47 +50,47 @@ struct EnqueueCommandTests {
         #expect(try QueueFixtures.open(db).stats().pending == 2)
     }
 
-    @Test func enqueueingTheSameEventTwiceNeverQueuesItTwice() throws {
-        _ = try enqueue([Self.conversion])
-        let again = try enqueue([Self.conversion, Self.conversion])
+    @Test func enqueueingTheSameEventTwiceNeverQueuesItTwice() async throws {
+        _ = try await enqueue([Self.conversion])
+        let again = try await enqueue([Self.conversion, Self.conversion])
         #expect(again.status == 1)
         #expect(again.stdout == "enqueued 0, rejected 2\n")
         #expect(again.stderr.contains("already queued"))
         #expect(try QueueFixtures.open(db).stats().pending == 1)
     }
 
-    @Test func emptyInputQueuesNothing() throws {
-        let result = try enqueue([])
+    @Test func emptyInputQueuesNothing() async throws {
+        let result = try await enqueue([])
         #expect(result.status == 0)
         #expect(result.stdout == "enqueued 0, rejected 0\n")
     }
 
-    @Test func standardInputIsReadWhenNoInputIsGiven() throws {
+    @Test func standardInputIsReadWhenNoInputIsGiven() async throws {
         let input = Data((Self.impression + "\n" + Self.conversion + "\n").utf8)
-        let result = try ChildProcess("eventspool", ["enqueue", "--db", db, "--datafile", datafile], input: input).finish()
+        let result = try await ChildProcess("eventspool", ["enqueue", "--db", db, "--datafile", datafile], input: input).finish()
         #expect(result.stdout == "enqueued 2, rejected 0\n")
     }
 
-    @Test func aHundredThousandLinesAreAllQueued() throws {
+    @Test func aHundredThousandLinesAreAllQueued() async throws {
         let lines = (0..<100_000).map { index in
             #"{"op": "conversion", "user_id": "user-\#(index)", "event_key": "purchase", "attributes": {"browser": "firefox", "age": \#(index % 90), "ltv": 12.5}, "tags": {"revenue": \#(index), "category": "books"}}"#
         }
-        let result = try enqueue(lines)
+        let result = try await enqueue(lines)
         #expect(result.status == 0)
         #expect(result.stdout == "enqueued 100000, rejected 0\n")
         let stats = try QueueFixtures.open(db).stats()
         #expect(stats.pending == 100_000)
     }
 
-    @Test func unreadableDatafileOrInputIsOneLine() throws {
-        let missing = try ChildProcess("eventspool", ["enqueue", "--db", db, "--datafile", folder.file("none.json"), "--input", "-"], input: Data()).finish()
+    @Test func unreadableDatafileOrInputIsOneLine() async throws {
+        let missing = try await ChildProcess("eventspool", ["enqueue", "--db", db, "--datafile", folder.file("none.json"), "--input", "-"], input: Data()).finish()
         #expect(missing.status == 1)
         #expect(missing.stderr.split(separator: "\n").count == 1 && missing.stderr.contains("datafile"))
         try "{\"version\": \"4\"}".write(toFile: folder.file("bad.json"), atomically: true, encoding: .utf8)
-        let invalid = try ChildProcess("eventspool", ["enqueue", "--db", db, "--datafile", folder.file("bad.json"), "--input", "-"], input: Data()).finish()
+        let invalid = try await ChildProcess("eventspool", ["enqueue", "--db", db, "--datafile", folder.file("bad.json"), "--input", "-"], input: Data()).finish()
         #expect(invalid.status == 1)
         #expect(invalid.stderr.split(separator: "\n").count == 1 && invalid.stderr.contains("not valid"))
-        let noInput = try ChildProcess("eventspool", ["enqueue", "--db", db, "--datafile", datafile, "--input", folder.file("none.jsonl")]).finish()
+        let noInput = try await ChildProcess("eventspool", ["enqueue", "--db", db, "--datafile", datafile, "--input", folder.file("none.jsonl")]).finish()
         #expect(noInput.status == 1 && noInput.stderr.contains("cannot read the input"))
     }
 }

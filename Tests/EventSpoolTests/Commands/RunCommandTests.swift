@@ -19,7 +19,7 @@ struct RunCommandTests {
     @Test func untilEmptySendsEverythingAndExits() async throws {
         try queueEvents(25)
         let collector = try await Collector.start(plan: try FaultPlan(parsing: "503,200"))
-        let result = try ChildProcess("eventspool", ["run", "--db", db, "--endpoint", collector.url.absoluteString, "--until-empty", "--batch-size", "10"]).finish()
+        let result = try await ChildProcess("eventspool", ["run", "--db", db, "--endpoint", collector.url.absoluteString, "--until-empty", "--batch-size", "10"]).finish()
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("sent 25 events in 3 batches"))
         #expect(Set(await collector.acceptedUUIDs) == Set((0..<25).map { QueueFixtures.event($0).uuid }))
@@ -31,7 +31,7 @@ struct RunCommandTests {
     @Test func invalidSettingFallsBackWithAWarning() async throws {
         try queueEvents(12)
         let collector = try await Collector.start()
-        let result = try ChildProcess("eventspool", ["run", "--db", db, "--endpoint", collector.url.absoluteString, "--until-empty", "--batch-size", "0", "--flush-interval", "soon"]).finish()
+        let result = try await ChildProcess("eventspool", ["run", "--db", db, "--endpoint", collector.url.absoluteString, "--until-empty", "--batch-size", "0", "--flush-interval", "soon"]).finish()
         #expect(result.status == 0)
         #expect(result.stderr.contains("--batch-size 0 is not a valid value") && result.stderr.contains("using the default 10"))
         #expect(result.stderr.contains("--flush-interval soon"))
@@ -42,20 +42,20 @@ struct RunCommandTests {
     @Test func sigtermSendsWhatIsPendingAndExitsZero() async throws {
         try queueEvents(3)
         let collector = try await Collector.start()
-        let child = try ChildProcess("eventspool", ["run", "--db", db, "--endpoint", collector.url.absoluteString, "--flush-interval", "3600"])
+        let child = try await ChildProcess("eventspool", ["run", "--db", db, "--endpoint", collector.url.absoluteString, "--flush-interval", "3600"])
         // The three events form an open batch that waits for the interval; give the worker a moment.
         try await Task.sleep(nanoseconds: 500_000_000)
         #expect(await collector.requests.isEmpty)
         kill(child.process.processIdentifier, SIGTERM)
-        let result = child.finish()
+        let result = await child.finish()
         #expect(result.status == 0, "\(result.stderr)")
         #expect(await collector.acceptedUUIDs.count == 3)
         try await collector.shutdown()
     }
 
-    @Test func plainHttpEndpointElsewhereIsRefused() throws {
+    @Test func plainHttpEndpointElsewhereIsRefused() async throws {
         try queueEvents(1)
-        let result = try ChildProcess("eventspool", ["run", "--db", db, "--endpoint", "http://example.com/v1/events", "--until-empty"]).finish()
+        let result = try await ChildProcess("eventspool", ["run", "--db", db, "--endpoint", "http://example.com/v1/events", "--until-empty"]).finish()
         #expect(result.status != 0)
         #expect(result.stderr.split(separator: "\n").count == 1)
         #expect(result.stderr.contains("plain http"))

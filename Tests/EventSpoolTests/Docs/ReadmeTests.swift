@@ -36,7 +36,7 @@ struct ReadmeTests {
         #expect(ci.split(separator: "\n").contains("swift test --disable-xctest"), ".ci/run runs exactly the README's test command")
     }
 
-    @Test func everyShellCommandRuns() throws {
+    @Test func everyShellCommandRuns() async throws {
         let folder = TemporaryFolder()
         let binary = ChildProcess.productsFolder.appendingPathComponent("eventspool").path
         let port = String(Int.random(in: 20_000..<60_000))
@@ -48,10 +48,10 @@ struct ReadmeTests {
                 .replacingOccurrences(of: "swift run eventspool", with: "'\(binary)'")
                 .replacingOccurrences(of: "Tests/EventSpoolTests/Fixtures", with: fixtures)
                 .replacingOccurrences(of: "8787", with: port)
-            let result = try ChildProcess("/bin/bash", ["-euo", "pipefail", "-c", "cd '\(folder.path)' && \(script)"]).finish()
+            let result = try await ChildProcess("/bin/bash", ["-euo", "pipefail", "-c", "cd '\(folder.path)' && \(script)"]).finish()
             #expect(result.status == 0, "README block failed:\n\(block)\n\(result.stderr)")
         }
-        let stats = try ChildProcess(binary, ["stats", "--db", folder.file("eventspool-demo.sqlite"), "--json"]).finish()
+        let stats = try await ChildProcess(binary, ["stats", "--db", folder.file("eventspool-demo.sqlite"), "--json"]).finish()
         let object = try #require(try JSONSerialization.jsonObject(with: Data(stats.stdout.utf8)) as? [String: Any])
         #expect(object["pending"] as? Int == 0 && object["inflight"] as? Int == 0)
         #expect(object["dead"] as? Int == 0)

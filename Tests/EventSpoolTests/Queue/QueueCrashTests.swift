@@ -11,24 +11,24 @@ struct QueueCrashTests {
         ProcessInfo.processInfo.environment["EVENTSPOOL_CRASH_ROUNDS"].flatMap(Int.init) ?? 8
     }
 
-    @Test func appendsThatReturnedSurviveSigkill() throws {
+    @Test func appendsThatReturnedSurviveSigkill() async throws {
         let folder = TemporaryFolder()
         let path = folder.file("events.sqlite")
         var acknowledged: Set<String> = []
         var generator = SystemRandomNumberGenerator()
         for round in 0..<Self.rounds {
             let group = round % 2 == 0 ? 1 : 50
-            let child = try ChildProcess("EventSpoolTestHelper", ["append", path, "100000", "\(group)"])
+            let child = try await ChildProcess("EventSpoolTestHelper", ["append", path, "100000", "\(group)"])
             // Let it get some way in, then kill it at an arbitrary moment.
             let target = Int.random(in: 50...2_000, using: &generator)
             var seen = 0
-            while seen < target, let line = child.readLine() {
+            while seen < target, let line = await child.readLine() {
                 if line.hasPrefix("ok ") { acknowledged.insert(String(line.dropFirst(3))) }
                 seen += 1
             }
             child.kill()
             // Whatever it printed before dying had returned from append.
-            while let line = child.readLine() {
+            while let line = await child.readLine() {
                 if line.hasPrefix("ok ") { acknowledged.insert(String(line.dropFirst(3))) }
             }
         }
@@ -43,15 +43,15 @@ struct QueueCrashTests {
         #expect(try raw.int("SELECT events FROM totals WHERE state = 'pending'") == stored.count, "the totals agree with the rows")
     }
 
-    @Test func batchOfAKilledWorkerIsClaimedAgainWithTheSameBytes() throws {
+    @Test func batchOfAKilledWorkerIsClaimedAgainWithTheSameBytes() async throws {
         let folder = TemporaryFolder()
         let path = folder.file("events.sqlite")
         let clock = ManualEventClock(nowMillis: SystemEventClock().nowMillis())
         let queue = try QueueFixtures.open(path, clock: clock)
         _ = try queue.append(contentsOf: QueueFixtures.events(0..<25))
 
-        let child = try ChildProcess("EventSpoolTestHelper", ["claim", path, "10", "30000"])
-        let line = try #require(child.readLine())
+        let child = try await ChildProcess("EventSpoolTestHelper", ["claim", path, "10", "30000"])
+        let line = try #require(await child.readLine())
         let parts = line.split(separator: " ").map(String.init)
         #expect(parts.first == "claimed")
         let (batchId, bytes, uuids) = (Int64(parts[1]), Int(parts[2]), Array(parts[3...]))
@@ -72,13 +72,13 @@ struct QueueCrashTests {
         #expect(again.visitors.joined(separator: ",").utf8.count == bytes)
     }
 
-    @Test func batchOfAKilledWorkerOnThisHostIsReclaimedWithoutWaiting() throws {
+    @Test func batchOfAKilledWorkerOnThisHostIsReclaimedWithoutWaiting() async throws {
         let folder = TemporaryFolder()
         let path = folder.file("events.sqlite")
         let queue = try QueueFixtures.open(path)
         _ = try queue.append(contentsOf: QueueFixtures.events(0..<5))
-        let child = try ChildProcess("EventSpoolTestHelper", ["claim", path, "10", "600000"])
-        let line = try #require(child.readLine())
+        let child = try await ChildProcess("EventSpoolTestHelper", ["claim", path, "10", "600000"])
+        let line = try #require(await child.readLine())
         let uuids = Array(line.split(separator: " ").dropFirst(3).map(String.init))
         #expect(uuids.count == 5)
         child.kill()

@@ -2,7 +2,14 @@ import Foundation
 
 /// A built executable of this package run as a child process, its standard output read line
 /// by line. Used by the crash tests (which kill it with SIGKILL) and the command tests.
-final class ChildProcess {
+///
+/// Reading and waiting block, so they run on a Dispatch thread while the test awaits them: a
+/// test blocking one of the few threads of Swift's cooperative pool would stall every other
+/// test running beside it (and their timing).
+///
+/// `@unchecked Sendable`: one test drives a child, one call at a time (each awaited), so the
+/// buffer is never touched by two threads at once.
+final class ChildProcess: @unchecked Sendable {
     let process = Process()
     private let output = Pipe()
     private let errors = Pipe()
@@ -32,7 +39,23 @@ final class ChildProcess {
     }
 
     /// The next line of standard output, or `nil` at its end.
-    func readLine() -> String? {
+    func readLine() async -> String? {
+        await Self.offload { self.readLineBlocking() }
+    }
+
+    /// Waits for the end and returns the exit status, all of standard output left, and standard error.
+    func finish() async -> (status: Int32, stdout: String, stderr: String) {
+        await Self.offload { self.finishBlocking() }
+    }
+
+    /// Runs blocking work on a Dispatch thread.
+    static func offload<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(returning: body()) }
+        }
+    }
+
+    private func readLineBlocking() -> String? {
         while true {
             if let newline = buffer.firstIndex(of: UInt8(ascii: "\n")) {
                 let line = String(decoding: buffer[buffer.startIndex..<newline], as: UTF8.self)
@@ -55,8 +78,7 @@ final class ChildProcess {
         process.waitUntilExit()
     }
 
-    /// Waits for the end and returns the exit status, all of standard output left, and standard error.
-    func finish() -> (status: Int32, stdout: String, stderr: String) {
+    private func finishBlocking() -> (status: Int32, stdout: String, stderr: String) {
         var rest = Data(buffer)
         rest.append(output.fileHandleForReading.readDataToEndOfFile())
         let stderr = errors.fileHandleForReading.readDataToEndOfFile()
