@@ -162,7 +162,7 @@ import Testing
     /// event equals the reference's.
     @Test(arguments: try cases().filter { $0.logEvent != nil && holdsNonFinite($0.input["tags"] ?? .null) })
     func nonFiniteTagsAreDroppedAndLogged(_ testCase: Case) throws {
-        let logs = CapturedLogs()
+        let logs = LogCapture()
         let event = try Self.makeEvent(testCase, logger: logs.logger)
         let logEvent = EventSpool.LogEvent.batch(context: event.context, visitors: [event.serialized().visitorJSON])
         #expect(!logEvent.bodyText.contains("NaN") && !logEvent.bodyText.contains("Infinity"))

@@ -44,42 +44,6 @@ struct SplitMix64: RandomNumberGenerator {
     }
 }
 
-/// A log handler that keeps what it is given, for tests that assert a log line.
-final class CapturedLogs: @unchecked Sendable {
-    // Safe: every access to `messages` holds `lock`.
-    private let lock = NSLock()
-    private var messages: [(Logger.Level, String, Logger.Metadata)] = []
-
-    func append(_ level: Logger.Level, _ message: String, _ metadata: Logger.Metadata) {
-        lock.lock()
-        defer { lock.unlock() }
-        messages.append((level, message, metadata))
-    }
-
-    var entries: [(level: Logger.Level, message: String, metadata: Logger.Metadata)] {
-        lock.lock()
-        defer { lock.unlock() }
-        return messages.map { (level: $0.0, message: $0.1, metadata: $0.2) }
-    }
-
-    var logger: Logger {
-        Logger(label: "test") { _ in CapturingHandler(sink: self) }
-    }
-
-    struct CapturingHandler: LogHandler {
-        let sink: CapturedLogs
-        var metadata: Logger.Metadata = [:]
-        var logLevel: Logger.Level = .trace
-        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-            get { metadata[key] }
-            set { metadata[key] = newValue }
-        }
-        func log(event: Logging.LogEvent) {
-            sink.append(event.level, "\(event.message)", metadata.merging(event.metadata ?? [:]) { $1 })
-        }
-    }
-}
-
 /// Structural equality as the conformance README says: key order aside, numbers by value.
 func equivalent(_ lhs: JSONValue, _ rhs: JSONValue) -> Bool {
     switch (lhs, rhs) {

@@ -2,7 +2,7 @@ import Testing
 @testable import EventSpool
 
 @Suite struct UserEventFactoryTests {
-    static func factory(logs: CapturedLogs? = nil) throws -> UserEventFactory {
+    static func factory(logs: LogCapture? = nil) throws -> UserEventFactory {
         UserEventFactory(config: try ConformanceFixtures.config, logger: logs?.logger ?? UserEventFactory.silentLogger)
     }
 
@@ -89,7 +89,7 @@ import Testing
     }
 
     @Test func nonFiniteNumbersInTagsAreDroppedWithALogLine() throws {
-        let logs = CapturedLogs()
+        let logs = LogCapture()
         let event = try Self.factory(logs: logs).makeConversion(
             eventKey: "purchase", userId: "u", tags: ["a": .double(.nan), "b": [1, .double(.infinity), 2], "c": "kept"])
         guard case .conversion(let conversion) = event.payload else { Issue.record("not a conversion"); return }

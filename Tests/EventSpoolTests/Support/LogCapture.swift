@@ -1,19 +1,31 @@
 import Logging
 import Synchronization
 
-/// A `Logger` whose messages (with their metadata) are kept for assertions.
+/// A `Logger` whose records (level, message, metadata) are kept for assertions.
 final class LogCapture: Sendable {
-    private let store = Mutex<[String]>([])
+    typealias Entry = (level: Logger.Level, message: String, metadata: Logger.Metadata)
 
-    var messages: [String] { store.withLock { $0 } }
+    private let store = Mutex<[Entry]>([])
 
+    /// Every record, in order.
+    var entries: [Entry] { store.withLock { $0 } }
+
+    /// Every record rendered as `level message key=value …`.
+    var messages: [String] {
+        entries.map { entry in
+            let rendered = entry.metadata.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+            return "\(entry.level) \(entry.message) \(rendered)"
+        }
+    }
+
+    /// A logger at trace level that records into this capture.
     var logger: Logger {
         var logger = Logger(label: "test") { _ in Handler(capture: self) }
         logger.logLevel = .trace
         return logger
     }
 
-    fileprivate func append(_ line: String) { store.withLock { $0.append(line) } }
+    fileprivate func append(_ entry: Entry) { store.withLock { $0.append(entry) } }
 
     private struct Handler: LogHandler {
         let capture: LogCapture
@@ -26,9 +38,7 @@ final class LogCapture: Sendable {
         }
 
         func log(event: Logging.LogEvent) {
-            let merged = metadata.merging(event.metadata ?? [:]) { $1 }
-            let rendered = merged.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
-            capture.append("\(event.level) \(event.message) \(rendered)")
+            capture.append((event.level, "\(event.message)", metadata.merging(event.metadata ?? [:]) { $1 }))
         }
     }
 }

@@ -1,0 +1,62 @@
+import Benchmark
+import EventSpool
+import EventSpoolCollector
+import Foundation
+
+// End to end (issue: the batch processor): 100,000 conversions are built, serialised and queued
+// in groups of 1,000, then a processor with batch size 100 sends them all to a loopback
+// collector that accepts everything. One run = the whole 100,000; the throughput column is
+// runs per second, so events/s = 100,000 × that figure (the wall-clock column gives the time).
+
+let datafile = #"""
+{"version": "4", "accountId": "10367498574", "projectId": "10431130345", "revision": "241",
+ "anonymizeIP": true, "botFiltering": true,
+ "attributes": [{"id": "10401066117", "key": "browser"}, {"id": "10401066119", "key": "age"}, {"id": "10401066120", "key": "ltv"}],
+ "events": [{"id": "10428540015", "key": "purchase", "experimentIds": []}],
+ "experiments": [], "featureFlags": [], "rollouts": [], "audiences": [], "groups": []}
+"""#
+
+func freshPath() throws -> String {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("eventspool-bench-\(UUID().uuidString.prefix(8))")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    return folder.appendingPathComponent("pipeline.sqlite").path
+}
+
+let benchmarks: @Sendable () -> Void = {
+    Benchmark(
+        "enqueue 100,000 conversions and send them all (batch size 100)",
+        configuration: .init(metrics: [.wallClock, .throughput, .peakMemoryResident], scalingFactor: .one, maxDuration: .seconds(60), maxIterations: 3)
+    ) { benchmark, collector in
+        do {
+            let factory = UserEventFactory(config: try ProjectConfig(datafile: datafile))
+            let queue = try EventQueue(path: try freshPath())
+            var dispatch = HTTPEventDispatcher.Configuration()
+            dispatch.endpoint = collector.url.absoluteString
+            let dispatcher = try HTTPEventDispatcher(configuration: dispatch)
+            var settings = ProcessorConfiguration()
+            settings.batchSize = 100
+            let processor = try BatchEventProcessor(queue: queue, configuration: settings, dispatcher: dispatcher)
+            benchmark.startMeasurement()
+            for group in 0..<100 {
+                let events = try (0..<1_000).map { index in
+                    try factory.makeConversion(
+                        eventKey: "purchase", userId: "user-\(group * 1_000 + index)",
+                        attributes: ["browser": "chrome", "age": 31, "ltv": 12.5],
+                        tags: ["revenue": 1999, "value": 19.99]
+                    ).serialized()
+                }
+                _ = try queue.append(contentsOf: events)
+            }
+            processor.start()
+            try await processor.flushAndWait()
+            benchmark.stopMeasurement()
+            let stats = try queue.stats()
+            if stats.sent != 100_000 { print("pipeline benchmark: only \(stats.sent) of 100,000 events were sent") }
+            await processor.stop()
+            try await dispatcher.shutdown()
+        } catch {
+            print("pipeline benchmark failed: \(error)")
+        }
+    } setup: { () async throws -> Collector in
+        try await Collector.start(retainsRequests: false)
+}
