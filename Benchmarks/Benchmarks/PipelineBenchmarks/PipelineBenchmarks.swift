@@ -59,4 +59,45 @@ let benchmarks: @Sendable () -> Void = {
         }
     } setup: { () async throws -> Collector in
         try await Collector.start(retainsRequests: false)
+
+    // The worker's memory with a backlog of 1,000,000 events: it reads a batch at a time, so the
+    // peak resident memory stays where it is with 100 events queued.
+    Benchmark(
+        "send a backlog of 1,000,000 events (batch size 100)",
+        configuration: .init(metrics: [.wallClock, .peakMemoryResident], scalingFactor: .one, maxDuration: .seconds(300), maxIterations: 1)
+    ) { benchmark, setup in
+        do {
+            let (collector, path) = setup
+            var dispatch = HTTPEventDispatcher.Configuration()
+            dispatch.endpoint = collector.url.absoluteString
+            let dispatcher = try HTTPEventDispatcher(configuration: dispatch)
+            var settings = ProcessorConfiguration()
+            settings.batchSize = 100
+            let processor = try BatchEventProcessor(queuePath: path, configuration: settings, dispatcher: dispatcher)
+            benchmark.startMeasurement()
+            processor.start()
+            try await processor.flushAndWait()
+            benchmark.stopMeasurement()
+            let stats = try processor.queue.stats()
+            if stats.sent != 1_000_000 { print("backlog benchmark: only \(stats.sent) of 1,000,000 events were sent") }
+            await processor.stop()
+            try await dispatcher.shutdown()
+        } catch {
+            print("backlog benchmark failed: \(error)")
+        }
+    } setup: { () async throws -> (Collector, String) in
+        let factory = UserEventFactory(config: try ProjectConfig(datafile: datafile))
+        let path = try freshPath()
+        let queue = try EventQueue(path: path)
+        for group in 0..<1_000 {
+            _ = try queue.append(contentsOf: (0..<1_000).map { index in
+                try factory.makeConversion(
+                    eventKey: "purchase", userId: "user-\(group * 1_000 + index)",
+                    attributes: ["browser": "chrome", "age": 31, "ltv": 12.5], tags: ["revenue": 1999, "value": 19.99]
+                ).serialized()
+            })
+        }
+        queue.close()
+        return (try await Collector.start(retainsRequests: false), path)
+    }
 }

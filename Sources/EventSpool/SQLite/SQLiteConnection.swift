@@ -115,14 +115,17 @@ final class SQLiteConnection {
     /// Writers use `BEGIN IMMEDIATE`: the write lock is taken up front, so two processes never
     /// both read, then both try to upgrade to a write (which would fail one of them with
     /// `SQLITE_BUSY` in the middle of its work instead of waiting at the start).
+    ///
+    /// `BEGIN`, `COMMIT` and `ROLLBACK` are cached prepared statements like any other: on the hot
+    /// path of a single append they would otherwise be parsed again on every call.
     func transaction<T, E: Error>(immediate: Bool, _ body: () throws(E) -> T) throws -> T {
-        try execute(immediate ? "BEGIN IMMEDIATE" : "BEGIN DEFERRED")
+        try run(immediate ? "BEGIN IMMEDIATE" : "BEGIN DEFERRED")
         do {
             let result = try body()
-            try execute("COMMIT")
+            try run("COMMIT")
             return result
         } catch {
-            if isInTransaction { try? execute("ROLLBACK") }
+            if isInTransaction { _ = try? run("ROLLBACK") }
             throw error
         }
     }
