@@ -5,10 +5,10 @@ struct PayloadError: Error {
     var message: String
 }
 
-/// Reads a ``ReceivedBatch`` out of a body parsed by EventSpool's ``JSONParser``, naming the
+/// Reads a ``ReceivedBatch`` out of a body parsed by EventSpool's `JSONParser`, naming the
 /// place of the first problem. Numbers keep the kind they were written in (`1999` is
 /// `.int`, `19.99` and `30.0` are `.double`); when an object repeats a key, the first
-/// occurrence counts (``JSONValue``'s subscript).
+/// occurrence counts (`JSONValue`'s subscript).
 enum PayloadReader {
     static func batch(_ value: JSONValue) throws(PayloadError) -> ReceivedBatch {
         let root = try object(value, at: "payload")

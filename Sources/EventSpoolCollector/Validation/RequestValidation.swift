@@ -19,7 +19,8 @@ public enum RequestValidation {
 
     /// The deepest nesting of arrays and objects accepted; a deeper body is answered 400
     /// instead of exhausting the stack. Above EventSpool's default (`JSONParser.defaultMaxDepth`),
-    /// because a batch wraps event tags in eight levels of its own.
+    /// because a batch puts an event's tags seven levels down, and tags as deep as that
+    /// default must still arrive.
     public static let maximumDepth = 512
 
     /// Whether `path` (its query string aside) is the events endpoint: any path ending in
