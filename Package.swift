@@ -46,6 +46,7 @@ let package = Package(
         .target(
             name: "EventSpoolCollector",
             dependencies: [
+                "EventSpool",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

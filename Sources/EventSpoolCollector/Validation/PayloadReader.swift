@@ -1,9 +1,14 @@
+import EventSpool
+
 /// A payload that lacks a required key or has one of the wrong type.
 struct PayloadError: Error {
     var message: String
 }
 
-/// Reads a ``ReceivedBatch`` out of a parsed body, naming the place of the first problem.
+/// Reads a ``ReceivedBatch`` out of a body parsed by EventSpool's `JSONParser`, naming the
+/// place of the first problem. Numbers keep the kind they were written in (`1999` is
+/// `.int`, `19.99` and `30.0` are `.double`); when an object repeats a key, the first
+/// occurrence counts (`JSONValue`'s subscript).
 enum PayloadReader {
     static func batch(_ value: JSONValue) throws(PayloadError) -> ReceivedBatch {
         let root = try object(value, at: "payload")
@@ -41,7 +46,7 @@ enum PayloadReader {
         var decisions: [ReceivedBatch.Decision]?
         if let listed = members["decisions"] {
             guard case .array(let elements) = listed else {
-                throw PayloadError(message: "\(path).decisions is \(listed.typeName), not an array")
+                throw PayloadError(message: "\(path).decisions is \(described(listed)), not an array")
             }
             decisions = try elements.enumerated().map { (index, element) throws(PayloadError) in
                 try decision(element, at: "\(path).decisions[\(index)]")
@@ -62,12 +67,12 @@ enum PayloadReader {
         let key = try string(members, "key", at: path)
         let timestamp: Int64
         switch try required(members, "timestamp", at: path) {
-        case .integer(let milliseconds):
+        case .int(let milliseconds):
             timestamp = milliseconds
-        case .double(let milliseconds) where milliseconds.rounded() == milliseconds && abs(milliseconds) < 9.0e18:
-            timestamp = Int64(milliseconds)
+        case .double(let milliseconds) where milliseconds.value.rounded() == milliseconds.value && abs(milliseconds.value) < 9.0e18:
+            timestamp = Int64(milliseconds.value)
         case let other:
-            throw PayloadError(message: "\(path).timestamp is \(other.typeName), not an integer")
+            throw PayloadError(message: "\(path).timestamp is \(described(other)), not an integer")
         }
         return ReceivedBatch.Event(
             entityId: entityId, uuid: uuid, key: key, timestamp: timestamp,
@@ -86,39 +91,49 @@ enum PayloadReader {
         )
     }
 
-    static func object(_ value: JSONValue, at path: String) throws(PayloadError) -> [String: JSONValue] {
-        guard case .object(let members) = value else {
-            throw PayloadError(message: "\(path) is \(value.typeName), not an object")
+    /// `value` when it is an object, to look its members up by key.
+    static func object(_ value: JSONValue, at path: String) throws(PayloadError) -> JSONValue {
+        guard case .object = value else {
+            throw PayloadError(message: "\(path) is \(described(value)), not an object")
         }
-        return members
+        return value
     }
 
-    static func required(_ members: [String: JSONValue], _ key: String, at path: String) throws(PayloadError) -> JSONValue {
+    static func required(_ members: JSONValue, _ key: String, at path: String) throws(PayloadError) -> JSONValue {
         guard let value = members[key] else { throw PayloadError(message: "\(path) lacks \(key)") }
         return value
     }
 
-    static func string(_ members: [String: JSONValue], _ key: String, at path: String) throws(PayloadError) -> String {
+    static func string(_ members: JSONValue, _ key: String, at path: String) throws(PayloadError) -> String {
         let value = try required(members, key, at: path)
         guard case .string(let text) = value else {
-            throw PayloadError(message: "\(path).\(key) is \(value.typeName), not a string")
+            throw PayloadError(message: "\(path).\(key) is \(described(value)), not a string")
         }
         return text
     }
 
-    static func bool(_ members: [String: JSONValue], _ key: String, at path: String) throws(PayloadError) -> Bool {
+    static func bool(_ members: JSONValue, _ key: String, at path: String) throws(PayloadError) -> Bool {
         let value = try required(members, key, at: path)
         guard case .bool(let flag) = value else {
-            throw PayloadError(message: "\(path).\(key) is \(value.typeName), not a boolean")
+            throw PayloadError(message: "\(path).\(key) is \(described(value)), not a boolean")
         }
         return flag
     }
 
-    static func array(_ members: [String: JSONValue], _ key: String, at path: String) throws(PayloadError) -> [JSONValue] {
+    static func array(_ members: JSONValue, _ key: String, at path: String) throws(PayloadError) -> [JSONValue] {
         let value = try required(members, key, at: path)
         guard case .array(let elements) = value else {
-            throw PayloadError(message: "\(path).\(key) is \(value.typeName), not an array")
+            throw PayloadError(message: "\(path).\(key) is \(described(value)), not an array")
         }
         return elements
+    }
+
+    /// The value's JSON type for a message: "an integer", "a string", "null".
+    static func described(_ value: JSONValue) -> String {
+        switch value {
+        case .null: "null"
+        case .int, .array, .object: "an \(value.typeName)"
+        default: "a \(value.typeName)"
+        }
     }
 }

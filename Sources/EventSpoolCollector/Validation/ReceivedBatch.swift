@@ -1,7 +1,14 @@
+import EventSpool
+
 /// A payload the collector accepted, decoded: the batch header and its visitors, snapshots,
-/// events and decisions (spec §4). The shape-free parts stay loosely typed as ``JSONValue``.
+/// events and decisions (spec §4). The shape-free parts stay loosely typed as EventSpool's
+/// `JSONValue`, read by EventSpool's JSON parser: `1999` is `.int`, `19.99` and `30.0` are
+/// `.double`, and object keys keep their order.
 ///
 /// `Codable` with the wire format's snake-case keys, so a test can decode a recorded body too.
+/// A `Decoder` keeps less than the parser (`JSONValue`'s `Codable` conformance: a whole float
+/// such as `30.0` decodes as an integer, object keys come back sorted); the batches the
+/// collector hands out (``Collector``, ``RequestValidation``) are built from the parser's values.
 public struct ReceivedBatch: Codable, Sendable, Hashable {
     /// `account_id`.
     public var accountId: String

@@ -1,3 +1,5 @@
+import EventSpool
+
 /// Why the collector refused a request before any fault plan step: the status it answers
 /// (400, 404 or 405) and a message saying what is wrong where.
 public struct RequestRejection: Error, Hashable, CustomStringConvertible {
@@ -13,7 +15,7 @@ public struct RequestRejection: Error, Hashable, CustomStringConvertible {
     }
 
     /// The JSON response body: `{"error": MESSAGE}`.
-    public var responseBody: String { #"{"error": \#(JSONValue.quoted(message))}"# }
+    public var responseBody: String { JSONValue.object([.init(key: "error", value: .string(message))]).jsonText }
 
     public var description: String { "\(status): \(message)" }
 }

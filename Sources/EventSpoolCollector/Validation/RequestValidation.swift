@@ -1,3 +1,5 @@
+import EventSpool
+
 /// The collector's checks of a request, as a pure function: route, size, JSON syntax, and the
 /// keys spec §4 requires.
 ///
@@ -15,6 +17,12 @@ public enum RequestValidation {
     /// The largest body accepted, in bytes; a larger one is answered 400.
     public static let maximumBodyBytes = 3_500_000
 
+    /// The deepest nesting of arrays and objects accepted; a deeper body is answered 400
+    /// instead of exhausting the stack. Above EventSpool's default (`JSONParser.defaultMaxDepth`),
+    /// because a batch puts an event's tags seven levels down, and tags as deep as that
+    /// default must still arrive.
+    public static let maximumDepth = 512
+
     /// Whether `path` (its query string aside) is the events endpoint: any path ending in
     /// `/v1/events`.
     public static func isEventsPath(_ path: String) -> Bool {
@@ -24,7 +32,8 @@ public enum RequestValidation {
 
     /// Checks one request, in this order: the path (404 unless it ends in `/v1/events`), the
     /// method (405 unless `POST`), the size (400 over ``maximumBodyBytes``), the JSON syntax
-    /// (400) and the required keys and their types (400).
+    /// (400, read by EventSpool's `JSONParser`, nested at most ``maximumDepth`` deep) and the
+    /// required keys and their types (400).
     ///
     /// - Parameters:
     ///   - body: the body received; ignored when `byteCount` is over the limit (the collector
@@ -43,7 +52,7 @@ public enum RequestValidation {
         }
         let value: JSONValue
         do {
-            value = try JSONValue.parse(body)
+            value = try JSONValue.parse(body, maxDepth: maximumDepth)
         } catch {
             return .failure(RequestRejection(status: 400, message: "body is \(error)"))
         }

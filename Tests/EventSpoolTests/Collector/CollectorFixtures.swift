@@ -1,3 +1,4 @@
+import EventSpool
 import Foundation
 @testable import EventSpoolCollector
 
@@ -36,27 +37,21 @@ enum CollectorFixtures {
         case index(Int)
     }
 
-    /// The fixture with one key removed (the last step) or one value replaced.
+    /// The fixture with one key removed (the last step) or one value replaced, written as
+    /// EventSpool writes JSON (so `.double(30)` stays `30.0`).
     static func body(_ source: String = body(uuids: [uuid1, uuid2]), at path: [Step], replacedWith replacement: JSONValue?) throws -> [UInt8] {
-        let value = try JSONValue.parse(Array(source.utf8))
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return Array(try encoder.encode(edit(value, at: path[...], replacement)))
+        let value = try JSONValue.parse(source)
+        return Array(edit(value, at: path[...], replacement).jsonText.utf8)
     }
 
     private static func edit(_ value: JSONValue, at path: ArraySlice<Step>, _ replacement: JSONValue?) -> JSONValue {
         guard let step = path.first else { return replacement ?? value }
         let rest = path.dropFirst()
         switch (value, step) {
-        case (.object(var members), .key(let key)):
-            if rest.isEmpty, replacement == nil {
-                members[key] = nil
-            } else if let member = members[key] {
-                members[key] = edit(member, at: rest, replacement)
-            } else {
-                members[key] = replacement
-            }
-            return .object(members)
+        case (.object, .key(let key)):
+            if rest.isEmpty { return value.setting(key, replacement) }
+            guard let member = value[key] else { return value.setting(key, replacement) }
+            return value.setting(key, edit(member, at: rest, replacement))
         case (.array(var elements), .index(let index)) where elements.indices.contains(index):
             if rest.isEmpty, replacement == nil {
                 elements.remove(at: index)

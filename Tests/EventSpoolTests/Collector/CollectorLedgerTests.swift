@@ -83,7 +83,7 @@ struct CollectorLedgerTests {
         var ledger = CollectorLedger(plan: try FaultPlan(parsing: "timeout,reset"))
         let held = ledger.receive(method: "POST", path: "/v1/events", body: valid, byteCount: valid.count).request
         let dropped = ledger.receive(method: "POST", path: "/v1/events", body: valid, byteCount: valid.count).request
-        let body = String(decoding: JSONValue.minified(valid), as: UTF8.self)
+        let body = String(decoding: RecordLine.minified(valid), as: UTF8.self)
         #expect(String(decoding: RecordLine.encode(held), as: UTF8.self) == #"{"seq": 1, "status": 0, "bytes": \#(valid.count), "body": \#(body), "fault": "timeout"}"# + "\n")
         #expect(String(decoding: RecordLine.encode(dropped), as: UTF8.self) == #"{"seq": 2, "status": 0, "bytes": \#(valid.count), "body": \#(body), "fault": "reset"}"# + "\n")
     }

@@ -1,3 +1,4 @@
+import EventSpool
 import Foundation
 import Testing
 @testable import EventSpoolCollector
@@ -33,9 +34,9 @@ struct CollectorRequestValidationTests {
         let conversion = batch.visitors[1].snapshots[0]
         #expect(conversion.decisions == nil)
         #expect(conversion.events[0].timestamp == 1_700_000_002_000)
-        #expect(conversion.events[0].revenue == .integer(1999))
-        #expect(conversion.events[0].value == .double(19.99))
-        #expect(conversion.events[0].tags?["value"] == .double(19.99))
+        #expect(conversion.events[0].revenue == .int(1999))
+        #expect(conversion.events[0].value == .double(try #require(FiniteDouble(19.99))))
+        #expect(conversion.events[0].tags == .object([.init(key: "revenue", value: .int(1999)), .init(key: "value", value: .double(try #require(FiniteDouble(19.99))))]))
     }
 
     @Test(arguments: ["/v1/events", "/logx/v1/events", "/v1/events?debug=1"])
@@ -71,7 +72,7 @@ struct CollectorRequestValidationTests {
     func aBodyThatIsNotJSONIs400(text: String) {
         let refused = rejection(Array(text.utf8))
         #expect(refused?.status == 400)
-        #expect(refused?.message.hasPrefix("body is not valid JSON at byte") == true)
+        #expect(refused?.message.hasPrefix("body is invalid JSON at byte") == true)
     }
 
     @Test(arguments: ["account_id", "project_id", "revision", "client_name", "client_version", "anonymize_ip", "enrich_decisions", "visitors"])
@@ -96,15 +97,14 @@ struct CollectorRequestValidationTests {
     @Test(arguments: ["entity_id", "uuid", "key", "timestamp"])
     func aMissingEventKeyIsNamedWithItsPlace(key: String) throws {
         // A snapshot with two events, the second lacking `key`.
-        let event: JSONValue = .object(["entity_id": .string("1"), "uuid": .string("u-2"), "key": .string("purchase"), "timestamp": .integer(1)])
+        let event: JSONValue = .object([
+            .init(key: "entity_id", value: .string("1")), .init(key: "uuid", value: .string("u-2")),
+            .init(key: "key", value: .string("purchase")), .init(key: "timestamp", value: .int(1)),
+        ])
         let events = [.key("visitors"), .index(0), .key("snapshots"), .index(0), .key("events")] as [CollectorFixtures.Step]
         let original = try JSONValue.parse(Fixtures.bytes(uuids: [Fixtures.uuid1]))
-        guard let first = original["visitors"]?[0]?["snapshots"]?[0]?["events"]?[0], case .object(var second) = event else {
-            Issue.record("fixture shape changed")
-            return
-        }
-        second[key] = nil
-        let body = try Fixtures.body(Fixtures.body(uuids: [Fixtures.uuid1]), at: events, replacedWith: .array([first, .object(second)]))
+        let first = try #require(original["visitors"]?.arrayValue?.first?["snapshots"]?.arrayValue?.first?["events"]?.arrayValue?.first)
+        let body = try Fixtures.body(Fixtures.body(uuids: [Fixtures.uuid1]), at: events, replacedWith: .array([first, event.setting(key, nil)]))
         let refused = rejection(body)
         #expect(refused?.status == 400)
         #expect(refused?.message == "visitors[0].snapshots[0].events[1] lacks \(key)")
@@ -116,15 +116,19 @@ struct CollectorRequestValidationTests {
     }
 
     @Test func visitorsThatAreNotAnArrayAre400() throws {
-        let body = try Fixtures.body(at: [.key("visitors")], replacedWith: .object([:]))
+        let body = try Fixtures.body(at: [.key("visitors")], replacedWith: .object([]))
         #expect(rejection(body)?.message == "payload.visitors is an object, not an array")
     }
 
     @Test func aKeyOfTheWrongTypeIsNamed() throws {
         let flag = try Fixtures.body(at: [.key("anonymize_ip")], replacedWith: .string("true"))
         #expect(rejection(flag)?.message == "payload.anonymize_ip is a string, not a boolean")
-        let account = try Fixtures.body(at: [.key("account_id")], replacedWith: .integer(10367498574))
-        #expect(rejection(account)?.message == "payload.account_id is a number, not a string")
+        let account = try Fixtures.body(at: [.key("account_id")], replacedWith: .int(10367498574))
+        #expect(rejection(account)?.message == "payload.account_id is an integer, not a string")
+        let revision = try Fixtures.body(at: [.key("revision")], replacedWith: .double(FiniteDouble(241)))
+        #expect(rejection(revision)?.message == "payload.revision is a float, not a string")
+        let project = try Fixtures.body(at: [.key("project_id")], replacedWith: .null)
+        #expect(rejection(project)?.message == "payload.project_id is null, not a string")
         let timestamp = try Fixtures.body(at: [.key("visitors"), .index(1), .key("snapshots"), .index(0), .key("events"), .index(0), .key("timestamp")], replacedWith: .string("1700000002000"))
         #expect(rejection(timestamp)?.message == "visitors[1].snapshots[0].events[0].timestamp is a string, not an integer")
         let visitor = try Fixtures.body(at: [.key("visitors"), .index(0)], replacedWith: .string("alice"))
@@ -137,13 +141,53 @@ struct CollectorRequestValidationTests {
     }
 
     @Test func aTimestampWrittenAsAWholeFloatIsAccepted() throws {
-        let body = try Fixtures.body(at: [.key("visitors"), .index(1), .key("snapshots"), .index(0), .key("events"), .index(0), .key("timestamp")], replacedWith: .double(1_700_000_002_000))
+        let body = try Fixtures.body(at: [.key("visitors"), .index(1), .key("snapshots"), .index(0), .key("events"), .index(0), .key("timestamp")], replacedWith: .double(FiniteDouble(1_700_000_002_000)))
+        #expect(String(decoding: body, as: UTF8.self).contains(#""timestamp": 1700000002000.0"#))
         #expect(try validate(body).get().visitors[1].snapshots[0].events[0].timestamp == 1_700_000_002_000)
+        let fractional = try Fixtures.body(at: [.key("visitors"), .index(1), .key("snapshots"), .index(0), .key("events"), .index(0), .key("timestamp")], replacedWith: .double(try #require(FiniteDouble(1.5))))
+        #expect(rejection(fractional)?.message == "visitors[1].snapshots[0].events[0].timestamp is a float, not an integer")
     }
 
     @Test func aReceivedBatchRoundTripsThroughCodable() throws {
         let batch = try validate(Fixtures.bytes(uuids: [Fixtures.uuid1, Fixtures.uuid2])).get()
         let encoded = try JSONEncoder().encode(batch)
-        #expect(try JSONDecoder().decode(ReceivedBatch.self, from: encoded) == batch)
+        let decoded = try JSONDecoder().decode(ReceivedBatch.self, from: encoded)
+        // A decoder does not report key order, so objects come back sorted by key.
+        var expected = batch
+        expected.visitors = expected.visitors.map { visitor in
+            var visitor = visitor
+            visitor.attributes = visitor.attributes.map(\.sortingKeys)
+            visitor.snapshots = visitor.snapshots.map { snapshot in
+                var snapshot = snapshot
+                snapshot.decisions = snapshot.decisions?.map { decision in
+                    var decision = decision
+                    decision.metadata = decision.metadata?.sortingKeys
+                    return decision
+                }
+                return snapshot
+            }
+            return visitor
+        }
+        #expect(decoded == expected)
+        // Integers and floats stay apart.
+        #expect(decoded.events[1].revenue == .int(1999))
+        #expect(decoded.events[1].value == .double(try #require(FiniteDouble(19.99))))
+    }
+
+    @Test func whenAKeyIsRepeatedTheFirstOccurrenceCounts() throws {
+        let text = Fixtures.body(uuids: [Fixtures.uuid1]).replacingOccurrences(of: #""revision": "241""#, with: #""revision": "241", "revision": 7"#)
+        #expect(try validate(Array(text.utf8)).get().revision == "241")
+    }
+}
+
+extension JSONValue {
+    /// The value with every object's members sorted by key, as `JSONValue`'s `Decodable`
+    /// conformance gives them.
+    fileprivate var sortingKeys: JSONValue {
+        switch self {
+        case .array(let elements): .array(elements.map(\.sortingKeys))
+        case .object(let members): .object(members.sorted { $0.key < $1.key }.map { .init(key: $0.key, value: $0.value.sortingKeys) })
+        default: self
+        }
     }
 }
