@@ -16,7 +16,7 @@ struct CollectorCommandTests {
     @Test func itPrintsItsAddressRecordsRequestsAndExitsZeroOnSIGTERM() async throws {
         let folder = TemporaryFolder()
         let record = folder.file("record.jsonl")
-        let child = try await ChildProcess("eventspool", ["collector", "--port", "0", "--record", record, "--fail", "503,reset,200"])
+        let child = try ChildProcess("eventspool", ["collector", "--port", "0", "--record", record, "--fail", "503,reset,200"])
         let first = await child.readLine()
         let port = try #require(listeningPort(in: first), "first line: \(first ?? "none")")
         let body = Fixtures.bytes(uuids: [Fixtures.uuid1])
@@ -42,7 +42,7 @@ struct CollectorCommandTests {
     }
 
     @Test func itExitsZeroOnSIGINT() async throws {
-        let child = try await ChildProcess("eventspool", ["collector", "--port", "0"])
+        let child = try ChildProcess("eventspool", ["collector", "--port", "0"])
         #expect(listeningPort(in: await child.readLine()) != nil)
         kill(child.process.processIdentifier, SIGINT)
         await #expect(child.finish().status == 0)
@@ -55,7 +55,7 @@ struct CollectorCommandTests {
         (["--record", "/nonexistent-folder/record.jsonl"], "eventspool: error: cannot open the record file /nonexistent-folder/record.jsonl"),
     ])
     func aBadArgumentIsOneLineOnStandardError(arguments: [String], expected: String) async throws {
-        let child = try await ChildProcess("eventspool", ["collector", "--port", "0"] + arguments)
+        let child = try ChildProcess("eventspool", ["collector", "--port", "0"] + arguments)
         let result = await child.finish()
         #expect(result.status != 0)
         #expect(result.stdout.isEmpty)

@@ -42,7 +42,7 @@ struct RunCommandTests {
     @Test func sigtermSendsWhatIsPendingAndExitsZero() async throws {
         try queueEvents(3)
         let collector = try await Collector.start()
-        let child = try await ChildProcess("eventspool", ["run", "--db", db, "--endpoint", collector.url.absoluteString, "--flush-interval", "3600"])
+        let child = try ChildProcess("eventspool", ["run", "--db", db, "--endpoint", collector.url.absoluteString, "--flush-interval", "3600"])
         // The three events form an open batch that waits for the interval; give the worker a moment.
         try await Task.sleep(nanoseconds: 500_000_000)
         #expect(await collector.requests.isEmpty)

@@ -18,7 +18,7 @@ struct QueueCrashTests {
         var generator = SystemRandomNumberGenerator()
         for round in 0..<Self.rounds {
             let group = round % 2 == 0 ? 1 : 50
-            let child = try await ChildProcess("EventSpoolTestHelper", ["append", path, "100000", "\(group)"])
+            let child = try ChildProcess("EventSpoolTestHelper", ["append", path, "100000", "\(group)"])
             // Let it get some way in, then kill it at an arbitrary moment.
             let target = Int.random(in: 50...2_000, using: &generator)
             var seen = 0
@@ -50,7 +50,7 @@ struct QueueCrashTests {
         let queue = try QueueFixtures.open(path, clock: clock)
         _ = try queue.append(contentsOf: QueueFixtures.events(0..<25))
 
-        let child = try await ChildProcess("EventSpoolTestHelper", ["claim", path, "10", "30000"])
+        let child = try ChildProcess("EventSpoolTestHelper", ["claim", path, "10", "30000"])
         let line = try #require(await child.readLine())
         let parts = line.split(separator: " ").map(String.init)
         #expect(parts.first == "claimed")
@@ -77,7 +77,7 @@ struct QueueCrashTests {
         let path = folder.file("events.sqlite")
         let queue = try QueueFixtures.open(path)
         _ = try queue.append(contentsOf: QueueFixtures.events(0..<5))
-        let child = try await ChildProcess("EventSpoolTestHelper", ["claim", path, "10", "600000"])
+        let child = try ChildProcess("EventSpoolTestHelper", ["claim", path, "10", "600000"])
         let line = try #require(await child.readLine())
         let uuids = Array(line.split(separator: " ").dropFirst(3).map(String.init))
         #expect(uuids.count == 5)
