@@ -68,17 +68,29 @@ public final class EventQueue: Sendable {
 
     // MARK: - Transactions
 
-    /// Runs `body` in a write transaction, retrying while another process holds the lock.
+    /// Runs `body` in a write transaction (`BEGIN IMMEDIATE`).
     func write<T>(_ body: (inout State) throws -> T) throws(QueueError) -> T {
         if configuration.readOnly { throw .readOnly(path: path) }
+        return try transaction(immediate: true, body)
+    }
+
+    /// Runs `body` in a read transaction (one consistent snapshot).
+    func read<T>(_ body: (inout State) throws -> T) throws(QueueError) -> T {
+        try transaction(immediate: false, body)
+    }
+
+    /// Runs `body` in a transaction, waiting and retrying while another process holds the lock,
+    /// so that `database is locked` never reaches the caller (up to `busyRetryLimitMillis`).
+    private func transaction<T>(immediate: Bool, _ body: (inout State) throws -> T) throws(QueueError) -> T {
         let started = DispatchTime.now().uptimeNanoseconds
         var pause: UInt32 = 1_000
         while true {
             do {
                 return try state.withLock { state in
                     do {
-                        return try state.connection.transaction(immediate: true) { () throws in try body(&state) }
+                        return try state.connection.transaction(immediate: immediate) { () throws in try body(&state) }
                     } catch {
+                        // A rolled-back insert may have handed out a context id that no longer exists.
                         state.contextIds.removeAll()
                         state.contexts.removeAll()
                         throw error
@@ -92,17 +104,6 @@ public final class EventQueue: Sendable {
             } catch {
                 throw map(error)
             }
-        }
-    }
-
-    /// Runs `body` in a read transaction (one consistent snapshot).
-    func read<T>(_ body: (inout State) throws -> T) throws(QueueError) -> T {
-        do {
-            return try state.withLock { state in
-                try state.connection.transaction(immediate: false) { () throws in try body(&state) }
-            }
-        } catch {
-            throw map(error)
         }
     }
 
