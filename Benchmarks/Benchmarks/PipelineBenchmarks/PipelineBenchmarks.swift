@@ -59,6 +59,7 @@ let benchmarks: @Sendable () -> Void = {
         }
     } setup: { () async throws -> Collector in
         try await Collector.start(retainsRequests: false)
+    }
 
     // The worker's memory with a backlog of 1,000,000 events: it reads a batch at a time, so the
     // peak resident memory stays where it is with 100 events queued.
