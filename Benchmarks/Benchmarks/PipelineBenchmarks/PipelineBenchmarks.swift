@@ -36,6 +36,7 @@ let benchmarks: @Sendable () -> Void = {
             var settings = ProcessorConfiguration()
             settings.batchSize = 100
             let processor = try BatchEventProcessor(queue: queue, configuration: settings, dispatcher: dispatcher)
+            let started = Date()
             benchmark.startMeasurement()
             for group in 0..<100 {
                 let events = try (0..<1_000).map { index in
@@ -47,9 +48,15 @@ let benchmarks: @Sendable () -> Void = {
                 }
                 _ = try queue.append(contentsOf: events)
             }
+            let queued = Date()
             processor.start()
             try await processor.flushAndWait()
             benchmark.stopMeasurement()
+            let done = Date()
+            print(String(
+                format: "pipeline: queued 100,000 in %.2f s, sent them in %.2f s: %.0f events/s end to end",
+                queued.timeIntervalSince(started), done.timeIntervalSince(queued), 100_000 / done.timeIntervalSince(started)
+            ))
             let stats = try queue.stats()
             if stats.sent != 100_000 { print("pipeline benchmark: only \(stats.sent) of 100,000 events were sent") }
             await processor.stop()
@@ -75,11 +82,14 @@ let benchmarks: @Sendable () -> Void = {
             var settings = ProcessorConfiguration()
             settings.batchSize = 100
             let processor = try BatchEventProcessor(queuePath: path, configuration: settings, dispatcher: dispatcher)
+            let started = Date()
             benchmark.startMeasurement()
             processor.start()
             try await processor.flushAndWait()
             benchmark.stopMeasurement()
             let stats = try processor.queue.stats()
+            let seconds = Date().timeIntervalSince(started)
+            print(String(format: "backlog: sent %d events in %.1f s: %.0f events/s", stats.sent, seconds, Double(stats.sent) / seconds))
             if stats.sent != 1_000_000 { print("backlog benchmark: only \(stats.sent) of 1,000,000 events were sent") }
             await processor.stop()
             try await dispatcher.shutdown()
