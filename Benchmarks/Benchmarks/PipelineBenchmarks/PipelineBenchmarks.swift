@@ -72,7 +72,7 @@ let benchmarks: @Sendable () -> Void = {
     // peak resident memory stays where it is with 100 events queued.
     Benchmark(
         "send a backlog of 1,000,000 events (batch size 100)",
-        configuration: .init(metrics: [.wallClock, .peakMemoryResident], scalingFactor: .one, maxDuration: .seconds(300), maxIterations: 1)
+        configuration: .init(metrics: [.wallClock, .peakMemoryResident], warmupIterations: 0, scalingFactor: .one, maxDuration: .seconds(300), maxIterations: 1)
     ) { benchmark, setup in
         do {
             let (collector, path) = setup
