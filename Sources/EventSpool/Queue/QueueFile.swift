@@ -48,6 +48,16 @@ enum QueueFile {
                 throw QueueError.newerSchema(path: path, fileVersion: version, libraryVersion: latest)
             }
             if version == 0 && objects > 0 { throw QueueError.notAQueue(path: path) }
+            if configuration.verifyOnOpen {
+                let problems = try connection.query("PRAGMA quick_check(5)") { $0.text(0) }
+                if problems != ["ok"] {
+                    throw QueueError.corrupt(path: path, reason: "quick_check: \(problems.joined(separator: "; "))")
+                }
+            }
+            if let pages = configuration.maxPageCount {
+                // Per connection, not stored in the file: set on every opening.
+                _ = try connection.queryOne("PRAGMA max_page_count = \(max(1, pages))") { $0.int(0) }
+            }
             if configuration.readOnly {
                 if version == 0 { throw QueueError.notAQueue(path: path) }
                 _ = try connection.queryOne("SELECT count(*) FROM totals") { $0.int(0) }

@@ -1,0 +1,150 @@
+import EventSpoolCollector
+import Foundation
+import Testing
+@testable import EventSpool
+
+/// Issue 6, part 8: the queue's files are private, plain HTTP leaves the machine only when
+/// allowed, and event payloads stay out of logs above debug level.
+@Suite("Proof: security")
+struct SecurityProof {
+    let folder = TemporaryFolder()
+    var db: String { folder.file("events.sqlite") }
+
+    static func mode(_ path: String) -> Int? {
+        (try? FileManager.default.attributesOfItem(atPath: path)[.posixPermissions]) as? Int
+    }
+
+    @Test func theQueueFileAndItsWalAndShmStayOwnerOnlyThroughCheckpointsAndReopening() throws {
+        let previous = umask(0o022)
+        defer { umask(previous) }
+        let queue = try QueueFixtures.open(db)
+        _ = try queue.append(contentsOf: QueueFixtures.events(0..<500))
+        for suffix in ["", "-wal", "-shm"] {
+            #expect(Self.mode(db + suffix) == 0o600, "\(suffix.isEmpty ? "file" : suffix) is 0600 while open")
+        }
+        // A truncating checkpoint from another connection (as the sqlite3 tool would do).
+        let raw = try RawDatabase(db)
+        _ = try raw.strings("PRAGMA wal_checkpoint(TRUNCATE)")
+        _ = try queue.append(contentsOf: QueueFixtures.events(500..<600))
+        for suffix in ["", "-wal", "-shm"] {
+            #expect(Self.mode(db + suffix) == 0o600, "\(suffix) after a checkpoint")
+        }
+        raw.connection.close()
+        queue.close()
+        let reopened = try QueueFixtures.open(db)
+        try reopened.append(QueueFixtures.event(1_000))
+        for suffix in ["", "-wal", "-shm"] {
+            #expect(Self.mode(db + suffix) == 0o600, "\(suffix) after reopening")
+        }
+        reopened.close()
+
+        // The command creates its files the same way.
+        let cli = folder.file("cli.sqlite")
+        let input = folder.file("one.jsonl")
+        try Proof.conversionLine(uuid: Proof.uuid(1, 1), index: 1).write(toFile: input, atomically: true, encoding: .utf8)
+        #expect(try Proof.eventspool(["enqueue", "--db", cli, "--datafile", Proof.datafilePath, "--input", input]).status == 0)
+        #expect(Self.mode(cli) == 0o600)
+    }
+
+    @Test(arguments: [
+        ("http://example.com/v1/events", false),
+        ("HTTP://EXAMPLE.COM/v1/events", false),
+        ("http://127.0.0.1.example.com/v1/events", false),
+        ("http://localhost.example.com/v1/events", false),
+        ("http://127.0.0.1@example.com/v1/events", false),
+        ("http://10.0.0.1/v1/events", false),
+        ("http://0.0.0.0/v1/events", false),
+        ("ftp://127.0.0.1/v1/events", false),
+        ("http://127.0.0.1:8080/v1/events", true),
+        ("http://127.1.2.3/v1/events", true),
+        ("http://localhost/v1/events", true),
+        ("http://[::1]:8080/v1/events", true),
+        ("https://example.com/v1/events", true),
+    ])
+    func plainHTTPIsRefusedUnlessLoopback(url: String, allowed: Bool) throws {
+        var configuration = HTTPEventDispatcher.Configuration()
+        configuration.endpoint = url
+        let made = Result { () throws(HTTPEventDispatcher.ConfigurationError) in try HTTPEventDispatcher(configuration: configuration) }
+        if case .success(let dispatcher) = made {
+            #expect(allowed, "\(url) must be refused")
+            try? dispatcher.syncShutdownForTests()
+        } else {
+            #expect(!allowed, "\(url) must be allowed")
+        }
+    }
+
+    @Test func plainHTTPToAnotherHostIsAllowedOnlyExplicitly() async throws {
+        var configuration = HTTPEventDispatcher.Configuration()
+        configuration.endpoint = "http://example.com/v1/events"
+        configuration.allowInsecureHTTP = true
+        let dispatcher = try HTTPEventDispatcher(configuration: configuration)
+        try await dispatcher.shutdown()
+        // Without an endpoint, a LogEvent's own URL is checked at dispatch time too.
+        let plain = try HTTPEventDispatcher()
+        var logEvent = LogEvent.batch(context: QueueFixtures.context, visitors: [QueueFixtures.event(1).visitorJSON])
+        logEvent.url = "http://logx.optimizely.com/v1/events"
+        await #expect(throws: HTTPEventDispatcher.ConfigurationError.insecureURL(logEvent.url)) { _ = try await plain.dispatch(logEvent) }
+        try await plain.shutdown()
+    }
+
+    @Test func runRefusesAPlainHTTPEndpointInOneLine() throws {
+        let refused = try Proof.eventspool(["run", "--db", db, "--until-empty", "--endpoint", "http://example.com/v1/events"])
+        #expect(refused.status != 0)
+        let lines = refused.stderr.split(separator: "\n")
+        #expect(lines.count == 1, "\(refused.stderr)")
+        #expect(lines.first?.hasPrefix("eventspool: error: ") == true && lines.first?.contains("http://example.com/v1/events") == true)
+        // Explicitly allowed, it runs (an empty queue sends nothing).
+        let allowed = try Proof.eventspool(["run", "--db", db, "--until-empty", "--allow-insecure-http", "--endpoint", "http://example.com/v1/events"])
+        #expect(allowed.status == 0, "\(allowed.stderr)")
+    }
+
+    @Test(.timeLimit(.minutes(1)))
+    func eventPayloadsNeverReachLogsAboveDebug() async throws {
+        let collector = try await Collector.start(plan: try FaultPlan(parsing: "503,reset,413,204"))
+        let capture = LogCapture()
+        var queueConfiguration = QueueConfiguration()
+        queueConfiguration.maxEvents = 60
+        queueConfiguration.overflowPolicy = .dropOldest
+        let (processor, dispatcher) = try Proof.httpProcessor(
+            path: db, endpoint: collector.url, logger: capture.logger, queueConfiguration: queueConfiguration
+        )
+        var events = FaultProof.events(0..<70, group: 42)
+        // A poison event: dead-lettered with the server's answer.
+        let poisonUUID = Proof.uuid(43, 1)
+        events.insert(SerializedEvent(
+            uuid: poisonUUID, kind: .conversion, userId: "secret-poison-user", context: QueueFixtures.context,
+            visitorJSON: #"{"snapshots": [{"events": [{"entity_id": "10428540015", "uuid": "\#(poisonUUID)", "key": "purchase", "timestamp": 1}]}], "attributes": [], "secret": "secret-poison-user"}"#,
+            timestampMillis: 1
+        ), at: 65)
+        for event in events { try processor.process(event) }
+        try? processor.process(events[0])  // a duplicate
+        processor.start()
+        #expect(try await FaultProof.settle(processor))
+        await Proof.stop(processor, dispatcher)
+        try await collector.shutdown()
+        let stats = try processor.queue.stats()
+        #expect(stats.dead == 1 && stats.retries >= 2 && stats.splits >= 1 && stats.droppedOldest > 0, "the run had failures of every kind")
+
+        let messages = capture.messages
+        let loud = messages.filter { !$0.hasPrefix("trace ") && !$0.hasPrefix("debug ") }
+        #expect(loud.count >= 4, "failures were logged: \(messages.count) messages")
+        let secrets = events.flatMap { [$0.uuid, $0.userId] } + ["secret-poison-user", "snapshots", "visitor_id"]
+        for message in loud {
+            for secret in secrets where message.contains(secret) {
+                Issue.record("a log line above debug carries event data (\(secret)): \(message)")
+            }
+        }
+    }
+}
+
+extension HTTPEventDispatcher {
+    /// Shuts down from a synchronous test.
+    func syncShutdownForTests() throws {
+        let done = DispatchSemaphore(value: 0)
+        Task {
+            try? await self.shutdown()
+            done.signal()
+        }
+        done.wait()
+    }
+}
