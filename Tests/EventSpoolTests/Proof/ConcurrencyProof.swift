@@ -30,12 +30,10 @@ struct ConcurrencyProof {
         let collector = try await Collector.start()
         let arguments = ["run", "--db", db, "--until-empty", "--endpoint", collector.url.absoluteString, "--batch-size", "50", "--verbose"]
         let started = Date()
-        let first = try ChildProcess("eventspool", arguments)
-        let second = try ChildProcess("eventspool", arguments)
-        // Read both to the end at once, so neither blocks on a full pipe.
-        async let firstResult = Task.detached { first.finish() }.value
-        async let secondResult = Task.detached { second.finish() }.value
-        let results = await [firstResult, secondResult]
+        // Both at once, each read to its end on its own thread, so neither blocks on a full pipe.
+        async let firstResult = Proof.eventspoolAsync(arguments)
+        async let secondResult = Proof.eventspoolAsync(arguments)
+        let results = try await [firstResult, secondResult]
         let seconds = Date().timeIntervalSince(started)
         for result in results {
             #expect(result.status == 0, "\(result.stderr.suffix(500))")
@@ -66,16 +64,21 @@ struct ConcurrencyProof {
         let started = Date()
         let refused = try await withThrowingTaskGroup(of: Int.self) { group in
             for task in 0..<tasks {
+                // `process` is synchronous (a SQLite commit): each caller gets a thread of its
+                // own, as an application's request handlers would, and the few threads of
+                // Swift concurrency stay free for the worker and the other tests.
                 group.addTask {
-                    var refused = 0
-                    for call in 0..<calls {
-                        do {
-                            try processor.process(QueueFixtures.event(call, uuid: Proof.uuid(100 + task, call)))
-                        } catch {
-                            refused += 1
+                    await Proof.offPool {
+                        var refused = 0
+                        for call in 0..<calls {
+                            do {
+                                try processor.process(QueueFixtures.event(call, uuid: Proof.uuid(100 + task, call)))
+                            } catch {
+                                refused += 1
+                            }
                         }
+                        return refused
                     }
-                    return refused
                 }
             }
             // A reader alongside: stats and listings while everything is being written.

@@ -124,12 +124,14 @@ struct CorruptionProof {
         try Self.damage(path, pages: (pages / 2)..<(pages / 2 + 3), random: &random)
         let damagedBytes = try Data(contentsOf: URL(fileURLWithPath: path))
 
+        // Only the header and the schema are checked by default: the damage is not seen yet.
+        try EventQueue(path: path).close()
         var configuration = QueueConfiguration()
         configuration.verifyOnOpen = true
         #expect {
             try EventQueue(path: path, configuration: configuration)
         } throws: { error in
-            if case QueueError.corrupt(_, let reason) = error { return reason.contains("quick_check") }
+            if case QueueError.corrupt = error { return true }
             return false
         }
         configuration.onCorruption = .moveAside

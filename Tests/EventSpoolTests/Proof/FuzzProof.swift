@@ -104,14 +104,11 @@ struct FuzzProof {
             do {
                 let event = try input.withUnsafeBufferPointer { bytes throws(EventLineError) in try decoder.decode(bytes) }
                 // What is accepted serializes to valid JSON.
-                let visitor = try event.serialized().visitorJSON
+                let visitor = event.serialized().visitorJSON
                 #expect((try? JSONValue.parse(visitor)) != nil, "accepted input gives valid JSON")
-            } catch let error as EventLineError {
-                refused += 1
-                #expect(!error.description.isEmpty)
             } catch {
                 refused += 1
-                #expect(!"\(error)".isEmpty)
+                #expect(!error.description.isEmpty)
             }
             #expect(Date().timeIntervalSince(caseStart) < 2, "no input takes long")
         }

@@ -40,7 +40,7 @@ struct KillTortureProof {
 
         func startEnqueue() throws -> (ChildProcess, [String]) {
             group += 1
-            let count = Int.random(in: 100...400, using: &random)
+            let count = Int.random(in: 500...4_000, using: &random)
             let uuids = (0..<count).map { Proof.uuid(group, $0) }
             let input = folder.file("input-\(group).jsonl")
             try uuids.enumerated().map { Proof.conversionLine(uuid: $1, index: group * 1_000 + $0) }
@@ -66,7 +66,7 @@ struct KillTortureProof {
             return child.process.terminationReason == .uncaughtSignal
         }
 
-        let plans = ["204", "204", "reset,204", "503,204x30,reset,204"]
+        let plans = ["200", "200", "reset,200", "503,200x30,reset,200"]
         var round = 0
         while figures.kills < ProofKnob.tortureKills {
             round += 1
@@ -79,11 +79,12 @@ struct KillTortureProof {
                 // Give the worker something to do when it runs alone.
                 if mode == 1 {
                     let (child, uuids) = try startEnqueue()
-                    enqueueCalls.append((uuids, child.finish().status == 0))
+                    let box = UncheckedBox(child)
+                    enqueueCalls.append((uuids, await Proof.offPool { box.value.finish() }.status == 0))
                 }
                 run = try startRun()
             }
-            try await Task.sleep(nanoseconds: UInt64(Int.random(in: 20...700, using: &random)) * 1_000_000)
+            try await Task.sleep(nanoseconds: UInt64(Int.random(in: 10...600, using: &random)) * 1_000_000)
             if let (child, uuids) = enqueue {
                 let killed = kill(child)
                 enqueueCalls.append((uuids, !killed && child.process.terminationStatus == 0))
@@ -115,7 +116,7 @@ struct KillTortureProof {
 
         // Drain to empty against a well-behaved collector.
         await collector.setPlan(.alwaysNoContent)
-        let drain = try Proof.eventspool(["run", "--db", db, "--endpoint", endpoint, "--until-empty", "--batch-size", "20", "--flush-interval", "0.05"])
+        let drain = try await Proof.eventspoolAsync(["run", "--db", db, "--endpoint", endpoint, "--until-empty", "--batch-size", "20", "--flush-interval", "0.05"])
         #expect(drain.status == 0, "\(drain.stderr)")
         let stats = try Proof.statsJSON(db)
         #expect(stats["pending"] == 0)
