@@ -59,6 +59,8 @@ public struct QueueConfiguration: Sendable {
     /// 4,096 bytes by default); `nil` for SQLite's own limit. A write that would pass it fails
     /// with ``QueueError/diskFull(path:)`` and writes nothing, exactly as a full disk does, so
     /// an application can cap the queue's footprint on disk (and tests can fill a "disk").
+    /// A limit below the file's current size holds it at that size. The `-wal` file is not
+    /// counted.
     public var maxPageCount: Int?
     /// Check every page of the file when it is opened (`PRAGMA quick_check`), so that damage
     /// deep in the file is found at once, as ``QueueError/corrupt(path:reason:)`` (and moved

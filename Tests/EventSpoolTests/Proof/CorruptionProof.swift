@@ -46,8 +46,12 @@ struct CorruptionProof {
 
     /// Runs every queue operation on `path`; returns the errors they threw. Each error must be
     /// typed: SQLite's corruption codes never leak as ``QueueError/sqlite(_:)``.
-    @discardableResult
     static func exercise(_ path: String, configuration: QueueConfiguration = QueueConfiguration()) -> [QueueError] {
+        exerciseReport(path, configuration: configuration).errors
+    }
+
+    /// ``exercise(_:configuration:)``, and whether the file opened.
+    static func exerciseReport(_ path: String, configuration: QueueConfiguration = QueueConfiguration()) -> (opened: Bool, errors: [QueueError]) {
         var errors: [QueueError] = []
         func attempt(_ body: () throws -> Void) {
             do {
@@ -62,7 +66,7 @@ struct CorruptionProof {
         do {
             queue = try EventQueue(path: path, configuration: configuration)
         } catch {
-            return [error]
+            return (false, [error])
         }
         defer { queue.close() }
         attempt { _ = try queue.schemaVersion() }
@@ -86,7 +90,7 @@ struct CorruptionProof {
         attempt { _ = try queue.requeueDeadLetters() }
         attempt { _ = try queue.purge(sent: true, dead: false) }
         attempt { _ = try queue.pruneSent() }
-        return errors
+        return (true, errors)
     }
 
     static func leaksCorruption(_ error: QueueError) -> Bool {
@@ -100,6 +104,7 @@ struct CorruptionProof {
         let pages = try Self.pageCount(healthy)
         var random = SplitMix64(seed: ProofKnob.seed)
         var corruptSeen = 0
+        var laterCorruption = 0
         for round in 0..<ProofKnob.corruptionRounds {
             let path = folder.file("damaged-\(round).sqlite")
             try FileManager.default.copyItem(atPath: healthy, toPath: path)
@@ -107,13 +112,17 @@ struct CorruptionProof {
             let count = Int.random(in: 1...8, using: &random)
             try Self.damage(path, pages: first..<min(pages, first + count), random: &random, fraction: Double.random(in: 0.01...1, using: &random))
             let started = Date()
-            let errors = Self.exercise(path)
+            let (opened, errors) = Self.exerciseReport(path)
             #expect(Date().timeIntervalSince(started) < 20, "round \(round) took too long")
             let leaked = errors.filter(Self.leaksCorruption)
             #expect(leaked.isEmpty, "round \(round): corruption reported untyped: \(leaked)")
-            corruptSeen += errors.filter { if case .corrupt = $0 { true } else { false } }.count
+            let corrupt = errors.filter { if case .corrupt = $0 { true } else { false } }.count
+            corruptSeen += corrupt
+            // Damage deep in the file opens fine and is met later, by a read or a write.
+            if opened && corrupt > 0 { laterCorruption += 1 }
         }
         #expect(corruptSeen > 0, "the damage was noticed somewhere")
+        #expect(laterCorruption > 0, "some damage was met after opening, and typed there too")
     }
 
     @Test(.timeLimit(.minutes(1)))
