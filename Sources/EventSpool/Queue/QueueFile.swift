@@ -29,6 +29,8 @@ enum QueueFile {
             // Checked before SQLite sees the file: on closing a connection to a file it cannot
             // read, SQLite may delete a -wal beside it, and nothing is deleted silently here.
             throw .corrupt(path: path, reason: problem)
+        } else if !configuration.readOnly {
+            restrictMode(path: path, logger: configuration.logger)
         }
 
         let connection: SQLiteConnection
@@ -124,6 +126,29 @@ enum QueueFile {
         default: reason = String(cString: strerror(code))
         }
         throw .cannotOpen(path: path, reason: reason)
+    }
+
+    /// Makes an existing queue file (and its `-wal` and `-shm`) owner-only when it is readable or
+    /// writable by others: a file made beforehand (`touch`, a restored backup, a provisioning
+    /// script) would otherwise keep its mode, and SQLite gives the `-wal` and `-shm` the mode of
+    /// the file, so events (which may carry personal data) would be readable by other users.
+    /// Done before SQLite opens the file, so the logs it creates are owner-only too.
+    private static func restrictMode(path: String, logger: Logger) {
+        for file in [path, path + "-wal", path + "-shm"] {
+            var info = stat()
+            guard stat(file, &info) == 0, info.st_mode & 0o077 != 0 else { continue }
+            if chmod(file, 0o600) == 0 {
+                logger.warning(
+                    "queue file was accessible to other users; made it owner-only (0600)",
+                    metadata: ["path": "\(file)", "was": "\(String(info.st_mode & 0o777, radix: 8))"]
+                )
+            } else {
+                logger.warning(
+                    "queue file is accessible to other users and its mode cannot be changed",
+                    metadata: ["path": "\(file)", "mode": "\(String(info.st_mode & 0o777, radix: 8))", "error": "\(String(cString: strerror(errno)))"]
+                )
+            }
+        }
     }
 
     /// Renames `path` and its `-wal` and `-shm` to `path.corrupt-<timestamp>`; returns the new name.

@@ -46,6 +46,32 @@ struct SecurityProof {
         #expect(Self.mode(cli) == 0o600)
     }
 
+    @Test func aQueueInAFileMadeBeforehandWithALooseModeBecomesOwnerOnly() throws {
+        let previous = umask(0o022)
+        defer { umask(previous) }
+        // An empty file made beforehand (touch, a provisioning script): a new queue goes in it.
+        #expect(FileManager.default.createFile(atPath: db, contents: nil, attributes: [.posixPermissions: 0o644]))
+        let capture = LogCapture()
+        var configuration = QueueConfiguration()
+        configuration.logger = capture.logger
+        let queue = try EventQueue(path: db, configuration: configuration)
+        _ = try queue.append(contentsOf: QueueFixtures.events(0..<100))
+        for suffix in ["", "-wal", "-shm"] {
+            #expect(Self.mode(db + suffix) == 0o600, "\(suffix.isEmpty ? "file" : suffix) is owner-only")
+        }
+        #expect(capture.messages.contains { $0.hasPrefix("warning") && $0.contains("owner-only") })
+        queue.close()
+
+        // An existing queue whose mode was loosened (a restored backup) is tightened on opening.
+        _ = chmod(db, 0o664)
+        let reopened = try EventQueue(path: db)
+        try reopened.append(QueueFixtures.event(1_000))
+        for suffix in ["", "-wal", "-shm"] {
+            #expect(Self.mode(db + suffix) == 0o600, "\(suffix) after reopening")
+        }
+        reopened.close()
+    }
+
     @Test(arguments: [
         ("http://example.com/v1/events", false),
         ("HTTP://EXAMPLE.COM/v1/events", false),
