@@ -119,6 +119,7 @@ struct SecurityProof {
         let lines = refused.stderr.split(separator: "\n")
         #expect(lines.count == 1, "\(refused.stderr)")
         #expect(lines.first?.hasPrefix("eventspool: error: ") == true && lines.first?.contains("http://example.com/v1/events") == true)
+        #expect(!FileManager.default.fileExists(atPath: db), "a refused endpoint leaves no queue file behind")
         // Explicitly allowed, it runs (an empty queue sends nothing).
         let allowed = try Proof.eventspool(["run", "--db", db, "--until-empty", "--allow-insecure-http", "--endpoint", "http://example.com/v1/events"])
         #expect(allowed.status == 0, "\(allowed.stderr)")
