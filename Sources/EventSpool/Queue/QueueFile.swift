@@ -29,8 +29,6 @@ enum QueueFile {
             // Checked before SQLite sees the file: on closing a connection to a file it cannot
             // read, SQLite may delete a -wal beside it, and nothing is deleted silently here.
             throw .corrupt(path: path, reason: problem)
-        } else if !configuration.readOnly {
-            restrictMode(path: path, logger: configuration.logger)
         }
 
         let connection: SQLiteConnection
@@ -65,6 +63,10 @@ enum QueueFile {
                 _ = try connection.queryOne("SELECT count(*) FROM totals") { $0.int(0) }
                 return connection
             }
+            // Only once the file is known to be a queue (or a new one): another application's
+            // database is not touched. Before WAL is turned on, so a new -wal and -shm are
+            // created with the tightened mode.
+            restrictMode(path: path, logger: configuration.logger)
             // WAL: readers never block the writer, and a commit is one append to the log.
             let mode = try connection.queryOne("PRAGMA journal_mode = WAL") { $0.text(0) } ?? ""
             guard mode.lowercased() == "wal" else {
@@ -132,7 +134,7 @@ enum QueueFile {
     /// writable by others: a file made beforehand (`touch`, a restored backup, a provisioning
     /// script) would otherwise keep its mode, and SQLite gives the `-wal` and `-shm` the mode of
     /// the file, so events (which may carry personal data) would be readable by other users.
-    /// Done before SQLite opens the file, so the logs it creates are owner-only too.
+    /// Not done for another application's database or a file of a newer schema.
     private static func restrictMode(path: String, logger: Logger) {
         for file in [path, path + "-wal", path + "-shm"] {
             var info = stat()

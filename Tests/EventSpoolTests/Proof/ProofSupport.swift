@@ -1,7 +1,12 @@
 import EventSpoolCollector
 import Foundation
 import Logging
+import Testing
 @testable import EventSpool
+
+/// The proof suite of issue 6. Its suites run one at a time (beside the rest of the tests):
+/// several of them load both cores for seconds, and timing tests nearby would suffer.
+@Suite("Proof", .serialized) enum ProofSuite {}
 
 /// The knobs of the proof suite (issue 6): each test runs a short default in CI and a long run
 /// when its environment variable is set, e.g. `EVENTSPOOL_TORTURE_KILLS=200 swift test --filter Proof`.
@@ -46,11 +51,6 @@ enum Proof {
         #"{"op": "conversion", "user_id": "proof-user-\#(index)", "event_key": "purchase", "attributes": {"age": \#(index % 90)}, "tags": {"revenue": \#(index)}, "uuid": "\#(uuid)", "timestamp": \#(1_700_000_000_000 + index)}"#
     }
 
-    /// Runs `eventspool ARGUMENTS` to its end.
-    static func eventspool(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
-        try ChildProcess("eventspool", arguments).finish()
-    }
-
     /// Runs `body` on a thread of its own and waits for it without holding one of Swift
     /// concurrency's few threads (two on a two-core machine): a test that waits for a child
     /// process must not starve the tasks that the child is waiting for.
@@ -64,14 +64,14 @@ enum Proof {
     }
 
     /// `eventspool ARGUMENTS` to its end, waited for off the pool.
-    static func eventspoolAsync(_ arguments: [String]) async throws -> (status: Int32, stdout: String, stderr: String) {
+    static func eventspool(_ arguments: [String]) async throws -> (status: Int32, stdout: String, stderr: String) {
         let child = UncheckedBox(try ChildProcess("eventspool", arguments))
         return await offPool { child.value.finish() }
     }
 
     /// `eventspool stats --db DB --json`, its integer members.
-    static func statsJSON(_ db: String) throws -> [String: Int] {
-        let result = try eventspool(["stats", "--db", db, "--json"])
+    static func statsJSON(_ db: String) async throws -> [String: Int] {
+        let result = try await eventspool(["stats", "--db", db, "--json"])
         let object = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any] ?? [:]
         return object.compactMapValues { $0 as? Int }
     }
@@ -86,7 +86,7 @@ enum Proof {
         var dispatch = HTTPEventDispatcher.Configuration()
         dispatch.endpoint = endpoint.absoluteString
         dispatch.requestTimeout = requestTimeout
-        dispatch.connectTimeout = 1
+        dispatch.connectTimeout = min(1, requestTimeout)
         let dispatcher = try HTTPEventDispatcher(configuration: dispatch)
         var settings = ProcessorConfiguration()
         settings.batchSize = batchSize
