@@ -19,7 +19,7 @@ import Testing
 /// | `EVENTSPOOL_THREAD_CALLS` (per task, 8 tasks) | 10,000 | 50,000 |
 /// | `EVENTSPOOL_FUZZ_CASES` (per input kind) | 3,000 | 200,000 |
 /// | `EVENTSPOOL_CORRUPTION_ROUNDS` | 6 | 200 |
-/// | `EVENTSPOOL_PROOF_SEED` (fuzz and corruption seed) | fixed | any |
+/// | `EVENTSPOOL_PROOF_SEED` (seed of the torture, fuzz and corruption choices) | 0x5EED0006 | any |
 enum ProofKnob {
     static func int(_ name: String, ci: Int) -> Int {
         ProcessInfo.processInfo.environment[name].flatMap { Int($0.trimmingCharacters(in: .whitespaces)) }.map { max(1, $0) } ?? ci
