@@ -60,8 +60,16 @@ struct RunCommand: AsyncParsableCommand {
         var logger = Logger(label: "eventspool") { StreamLogHandler.standardError(label: $0) }
         logger.logLevel = verbose ? .info : .warning
 
-        let eventQueue = try queue.openForWriting()
+        // The endpoint is checked before the queue is opened, so a refused endpoint leaves no
+        // new queue file behind.
         let dispatcher = try CommandFailure.guarding { () throws(HTTPEventDispatcher.ConfigurationError) in try HTTPEventDispatcher(configuration: dispatch) }
+        let eventQueue: EventQueue
+        do {
+            eventQueue = try queue.openForWriting()
+        } catch {
+            try? await dispatcher.shutdown()
+            throw error
+        }
         let processor = try CommandFailure.guarding { () throws in
             try BatchEventProcessor(queue: eventQueue, configuration: settings, dispatcher: dispatcher, logger: logger)
         }

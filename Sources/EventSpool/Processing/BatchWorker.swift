@@ -176,6 +176,9 @@ final class BatchWorker: Sendable {
         }
 
         let now = clock.nowMillis()
+        if case .response(let response) = result, !response.body.isEmpty, !response.isSuccess {
+            logger.debug("response body", metadata: ["batch": "\(batch.id)", "status": "\(response.status)", "body": "\(DispatchDecision.describe(response))"])
+        }
         let action = DispatchDecision.decide(
             result, eventCount: batch.members.count, attempts: batch.attempts,
             oldestEnqueuedAtMillis: batch.oldestEnqueuedAtMillis, nowMillis: now,
@@ -189,21 +192,33 @@ final class BatchWorker: Sendable {
                 post(batch, status: status, result: .sent, reason: nil)
             case .retry(let at, let status, let reason):
                 try queue.scheduleRetry(batchId: batch.id, notBeforeMillis: at, status: status, error: reason)
-                logger.warning("batch failed; retrying", metadata: ["batch": "\(batch.id)", "attempt": "\(batch.attempts)", "in_ms": "\(at - now)", "reason": "\(reason)"])
+                logger.warning("batch failed; retrying", metadata: ["batch": "\(batch.id)", "attempt": "\(batch.attempts)", "in_ms": "\(at - now)", "reason": "\(Self.loggable(reason, result))"])
                 post(batch, status: status, result: .retryScheduled(atMillis: at), reason: reason)
             case .split(let status, let reason):
                 try queue.split(batchId: batch.id, status: status, error: reason)
-                logger.warning("batch refused; splitting it", metadata: ["batch": "\(batch.id)", "events": "\(batch.members.count)", "reason": "\(reason)"])
+                logger.warning("batch refused; splitting it", metadata: ["batch": "\(batch.id)", "events": "\(batch.members.count)", "reason": "\(Self.loggable(reason, result))"])
                 post(batch, status: status, result: .split, reason: reason)
             case .deadLetter(let status, let reason):
                 try queue.deadLetter(batchId: batch.id, status: status, reason: reason)
-                logger.error("events dead-lettered", metadata: ["batch": "\(batch.id)", "events": "\(batch.members.count)", "reason": "\(reason)"])
+                logger.error("events dead-lettered", metadata: ["batch": "\(batch.id)", "events": "\(batch.members.count)", "reason": "\(Self.loggable(reason, result))"])
                 post(batch, status: status, result: .deadLettered, reason: reason)
             }
         } catch {
             // The lease expires and the batch is tried again as it was: nothing is lost.
             logger.error("cannot record a dispatch outcome; the batch will be retried when its lease expires", metadata: ["batch": "\(batch.id)", "error": "\(error)"])
         }
+    }
+
+    /// `reason` for a log line above debug level: the response body, which a server or proxy
+    /// may fill with an echo of the request (event data, maybe personal), is replaced by its
+    /// size. The full reason stays in the queue (`last_error`, in a 0600 file), in the dispatch
+    /// outcome notification, and in the debug-level "response body" line.
+    static func loggable(_ reason: String, _ result: DispatchDecision.Result) -> String {
+        guard case .response(let response) = result, !response.body.isEmpty else { return reason }
+        return reason.replacingOccurrences(
+            of: DispatchDecision.describe(response),
+            with: "HTTP \(response.status) (\(response.body.count)-byte response body, logged at debug level)"
+        )
     }
 
     private func post(_ batch: ClaimedBatch, status: Int?, result: DispatchOutcome.Result, reason: String?) {

@@ -55,6 +55,20 @@ public struct QueueConfiguration: Sendable {
     /// How long a write keeps retrying a busy database in all before it reports
     /// ``QueueError/sqlite(_:)``, in milliseconds.
     public var busyRetryLimitMillis: Int64 = 120_000
+    /// The largest the database file may grow, in pages (`PRAGMA max_page_count`; a page is
+    /// 4,096 bytes by default); `nil` for SQLite's own limit. A write that would pass it fails
+    /// with ``QueueError/diskFull(path:)`` and writes nothing, exactly as a full disk does, so
+    /// an application can cap the queue's footprint on disk (and tests can fill a "disk").
+    /// A limit below the file's current size holds it at that size. The `-wal` file is not
+    /// counted.
+    public var maxPageCount: Int?
+    /// Check every page of the file when it is opened (`PRAGMA quick_check`), so that damage
+    /// deep in the file is found at once, as ``QueueError/corrupt(path:reason:)`` (and moved
+    /// aside with ``CorruptionPolicy/moveAside``), rather than by a later read or write.
+    /// `false` by default: the check reads the whole file, which costs time on a large queue;
+    /// without it only the header and the schema are checked on opening, and damage found
+    /// later is still reported as ``QueueError/corrupt(path:reason:)``.
+    public var verifyOnOpen = false
     /// The clock that stamps rows and measures leases.
     public var clock: any EventClock = SystemEventClock()
     /// Where the queue logs (moving a damaged file aside, recovered leases, drops). Silent by default.

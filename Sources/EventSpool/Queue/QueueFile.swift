@@ -48,11 +48,25 @@ enum QueueFile {
                 throw QueueError.newerSchema(path: path, fileVersion: version, libraryVersion: latest)
             }
             if version == 0 && objects > 0 { throw QueueError.notAQueue(path: path) }
+            if configuration.verifyOnOpen {
+                let problems = try connection.query("PRAGMA quick_check(5)") { $0.text(0) }
+                if problems != ["ok"] {
+                    throw QueueError.corrupt(path: path, reason: "quick_check: \(problems.joined(separator: "; "))")
+                }
+            }
+            if let pages = configuration.maxPageCount {
+                // Per connection, not stored in the file: set on every opening.
+                _ = try connection.queryOne("PRAGMA max_page_count = \(max(1, pages))") { $0.int(0) }
+            }
             if configuration.readOnly {
                 if version == 0 { throw QueueError.notAQueue(path: path) }
                 _ = try connection.queryOne("SELECT count(*) FROM totals") { $0.int(0) }
                 return connection
             }
+            // Only once the file is known to be a queue (or a new one): another application's
+            // database is not touched. Before WAL is turned on, so a new -wal and -shm are
+            // created with the tightened mode.
+            restrictMode(path: path, logger: configuration.logger)
             // WAL: readers never block the writer, and a commit is one append to the log.
             let mode = try connection.queryOne("PRAGMA journal_mode = WAL") { $0.text(0) } ?? ""
             guard mode.lowercased() == "wal" else {
@@ -120,6 +134,29 @@ enum QueueFile {
         default: reason = String(cString: strerror(code))
         }
         throw .cannotOpen(path: path, reason: reason)
+    }
+
+    /// Makes an existing queue file (and its `-wal` and `-shm`) owner-only when it is readable or
+    /// writable by others: a file made beforehand (`touch`, a restored backup, a provisioning
+    /// script) would otherwise keep its mode, and SQLite gives the `-wal` and `-shm` the mode of
+    /// the file, so events (which may carry personal data) would be readable by other users.
+    /// Not done for another application's database or a file of a newer schema.
+    private static func restrictMode(path: String, logger: Logger) {
+        for file in [path, path + "-wal", path + "-shm"] {
+            var info = stat()
+            guard stat(file, &info) == 0, info.st_mode & 0o077 != 0 else { continue }
+            if chmod(file, 0o600) == 0 {
+                logger.warning(
+                    "queue file was accessible to other users; made it owner-only (0600)",
+                    metadata: ["path": "\(file)", "was": "\(String(info.st_mode & 0o777, radix: 8))"]
+                )
+            } else {
+                logger.warning(
+                    "queue file is accessible to other users and its mode cannot be changed",
+                    metadata: ["path": "\(file)", "mode": "\(String(info.st_mode & 0o777, radix: 8))", "error": "\(String(cString: strerror(errno)))"]
+                )
+            }
+        }
     }
 
     /// Renames `path` and its `-wal` and `-shm` to `path.corrupt-<timestamp>`; returns the new name.
