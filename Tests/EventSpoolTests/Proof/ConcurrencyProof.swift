@@ -69,7 +69,7 @@ extension ProofSuite {
                     // own, as an application's request handlers would, and the few threads of
                     // Swift concurrency stay free for the worker and the other tests.
                     group.addTask {
-                        await Proof.offPool {
+                        await offThePool {
                             var refused = 0
                             for call in 0..<calls {
                                 do {

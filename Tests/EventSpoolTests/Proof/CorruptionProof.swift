@@ -241,11 +241,11 @@ extension ProofSuite {
             var random = SplitMix64(seed: ProofKnob.seed &+ 4)
             let pages = try Self.pageCount(path)
             try Self.damage(path, pages: 3..<pages, random: &random, fraction: 0.5)
-            let child = UncheckedBox(try ChildProcess("eventspool", ["run", "--db", path, "--until-empty", "--endpoint", "http://127.0.0.1:9/v1/events"]))
-            let hung = !(await eventually(within: 20) { !child.value.process.isRunning })
-            if hung { child.value.kill() }
+            let child = try ChildProcess("eventspool", ["run", "--db", path, "--until-empty", "--endpoint", "http://127.0.0.1:9/v1/events"])
+            let hung = !(await eventually(within: 20) { !child.process.isRunning })
+            if hung { child.kill() }
             #expect(!hung, "run --until-empty ends on a damaged file")
-            let result = await Proof.offPool { child.value.finish() }
+            let result = await child.finish()
             #expect(result.status != 0)
             let lines = result.stderr.split(separator: "\n")
             #expect(lines.last?.hasPrefix("eventspool: error: ") == true, "\(result.stderr.suffix(500))")

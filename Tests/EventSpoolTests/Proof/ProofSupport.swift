@@ -51,22 +51,9 @@ enum Proof {
         #"{"op": "conversion", "user_id": "proof-user-\#(index)", "event_key": "purchase", "attributes": {"age": \#(index % 90)}, "tags": {"revenue": \#(index)}, "uuid": "\#(uuid)", "timestamp": \#(1_700_000_000_000 + index)}"#
     }
 
-    /// Runs `body` on a thread of its own and waits for it without holding one of Swift
-    /// concurrency's few threads (two on a two-core machine): a test that waits for a child
-    /// process must not starve the tasks that the child is waiting for.
-    static func offPool<T>(_ body: @escaping () -> T) async -> T {
-        // Safe: `body` runs once on the new thread, and its result is handed back through the
-        // continuation only after it has finished; nothing is shared while it runs.
-        let work = UncheckedBox(body)
-        return await withCheckedContinuation { (continuation: CheckedContinuation<UncheckedBox<T>, Never>) in
-            Thread.detachNewThread { continuation.resume(returning: UncheckedBox(work.value())) }
-        }.value
-    }
-
     /// `eventspool ARGUMENTS` to its end, waited for off the pool.
     static func eventspool(_ arguments: [String]) async throws -> (status: Int32, stdout: String, stderr: String) {
-        let child = UncheckedBox(try ChildProcess("eventspool", arguments))
-        return await offPool { child.value.finish() }
+        await (try ChildProcess("eventspool", arguments)).finish()
     }
 
     /// `eventspool stats --db DB --json`, its integer members.
@@ -114,12 +101,6 @@ enum Proof {
         try await collector.shutdown()
         return port
     }
-}
-
-/// Carries a value that is not `Sendable` across one hand-over (see ``Proof/offPool(_:)``).
-final class UncheckedBox<T>: @unchecked Sendable {
-    let value: T
-    init(_ value: T) { self.value = value }
 }
 
 /// The notifications a processor posted, with the time each was posted.

@@ -40,20 +40,14 @@ final class ChildProcess: @unchecked Sendable {
 
     /// The next line of standard output, or `nil` at its end.
     func readLine() async -> String? {
-        await Self.offload { self.readLineBlocking() }
+        await offThePool { self.readLineBlocking() }
     }
 
     /// Waits for the end and returns the exit status, all of standard output left, and standard error.
     func finish() async -> (status: Int32, stdout: String, stderr: String) {
-        await Self.offload { self.finishBlocking() }
+        await offThePool { self.finishBlocking() }
     }
 
-    /// Runs blocking work on a Dispatch thread.
-    static func offload<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
-        await withCheckedContinuation { continuation in
-            DispatchQueue.global().async { continuation.resume(returning: body()) }
-        }
-    }
 
     private func readLineBlocking() -> String? {
         while true {
@@ -85,4 +79,22 @@ final class ChildProcess: @unchecked Sendable {
         process.waitUntilExit()
         return (process.terminationStatus, String(decoding: rest, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
     }
+}
+
+/// Runs blocking `body` on a thread of its own and waits for it without holding one of Swift
+/// concurrency's few threads (two on a two-core machine): a test that waits for a child process,
+/// or makes blocking calls in a loop, must not starve the tasks running beside it.
+func offThePool<T>(_ body: @escaping () -> T) async -> T {
+    let work = UncheckedBox(body)
+    return await withCheckedContinuation { (continuation: CheckedContinuation<UncheckedBox<T>, Never>) in
+        Thread.detachNewThread { continuation.resume(returning: UncheckedBox(work.value())) }
+    }.value
+}
+
+/// Carries a value that is not `Sendable` across one hand-over: safe where the value is used by
+/// one thread at a time, as in ``offThePool(_:)`` (the body runs once on the new thread, and its
+/// result is handed back only after it has finished).
+final class UncheckedBox<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
 }
