@@ -28,6 +28,7 @@ extension EventQueue {
             var held = bounded ? try heldTotals(in: &state) : (events: 0, bytes: 0)
             var outcomes: [AppendOutcome] = []
             outcomes.reserveCapacity(events.count)
+            var added = (events: 0, bytes: 0)
             var rejected = 0
             var dropped = 0
             for event in events {
@@ -67,9 +68,19 @@ extension EventQueue {
                     outcomes.append(.appended(id: state.connection.lastInsertRowID))
                     held.events += 1
                     held.bytes += bytes
+                    added.events += 1
+                    added.bytes += bytes
                 } else {
                     outcomes.append(.duplicate)
                 }
+            }
+            // One update for the whole group (migration 0003): a row trigger here cost about a
+            // fifth of each append.
+            if added.events > 0 {
+                try state.connection.run(
+                    "UPDATE totals SET events = events + ?, bytes = bytes + ? WHERE state = 'pending'",
+                    [.int(added.events), .int(added.bytes)]
+                )
             }
             try bump("rejected_full", by: rejected, in: &state)
             try bump("dropped_oldest", by: dropped, in: &state)

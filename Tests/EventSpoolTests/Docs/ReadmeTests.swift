@@ -71,9 +71,10 @@ struct ReadmeTests {
                     #expect(testSources.contains("\"\(name)\""), "\(name) is read by a test")
                 }
             }
-            if let filter = block.range(of: "--filter ") {
-                let name = block[filter.upperBound...].prefix { !$0.isWhitespace }
-                #expect(testSources.contains("struct \(name)"), "--filter \(name) names a test suite")
+            for line in block.split(separator: "\n") {
+                guard let filter = line.range(of: "--filter ") else { continue }
+                let name = line[filter.upperBound...].prefix { !$0.isWhitespace }
+                #expect(testSources.contains("struct \(name)") || testSources.contains("enum \(name)"), "--filter \(name) names a test suite")
             }
             if block.contains("cd Benchmarks") {
                 #expect(FileManager.default.fileExists(atPath: Self.root.appendingPathComponent("Benchmarks/Package.swift").path))

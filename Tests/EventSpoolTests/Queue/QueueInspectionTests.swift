@@ -80,3 +80,35 @@ struct QueueInspectionTests {
         #expect(try raw.strings("SELECT pending || ',' || inflight || ',' || sent || ',' || dead || ',' || batches_sent FROM queue_summary") == ["2,1,2,1,1"])
     }
 }
+
+@Suite("The totals table")
+struct QueueTotalsTests {
+    @Test func totalsAgreeWithTheRowsAfterEveryKindOfChange() throws {
+        let folder = TemporaryFolder()
+        let path = folder.file("events.sqlite")
+        let queue = try QueueFixtures.open(path) {
+            $0.maxEvents = 40
+            $0.overflowPolicy = .dropOldest
+        }
+        _ = try queue.append(contentsOf: QueueFixtures.events(0..<30))
+        _ = try queue.append(contentsOf: QueueFixtures.events(25..<50, size: 300))  // duplicates and drops
+        try queue.append(QueueFixtures.event(60))
+        let sent = try #require(try queue.claimNextBatch(limits: BatchLimits(maxEvents: 5), includeOpenBatch: true))
+        try queue.markSent(batchId: sent.id, status: 204)
+        let dead = try #require(try queue.claimNextBatch(limits: BatchLimits(maxEvents: 3), includeOpenBatch: true))
+        try queue.deadLetter(batchId: dead.id, status: 400, reason: "bad")
+        let split = try #require(try queue.claimNextBatch(limits: BatchLimits(maxEvents: 4), includeOpenBatch: true))
+        try queue.split(batchId: split.id)
+        _ = try queue.claimNextBatch(limits: BatchLimits(maxEvents: 2), includeOpenBatch: true)
+        try queue.requeueDeadLetters()
+        try queue.purge(sent: true, dead: false)
+
+        let raw = try RawDatabase(path)
+        let stats = try queue.stats()
+        #expect(stats.droppedOldest > 0)
+        for (state, counted) in [("pending", stats.pending), ("inflight", stats.inflight), ("sent", stats.sent), ("dead", stats.dead)] {
+            #expect(try raw.int("SELECT count(*) FROM events WHERE state = '\(state)'") == counted, "\(state)")
+        }
+        #expect(try raw.int("SELECT coalesce(sum(bytes), 0) FROM events WHERE state = 'pending'") == stats.pendingBytes)
+    }
+}
