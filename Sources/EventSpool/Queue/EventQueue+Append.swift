@@ -28,6 +28,12 @@ extension EventQueue {
             var held = bounded ? try heldTotals(in: &state) : (events: 0, bytes: 0)
             var outcomes: [AppendOutcome] = []
             outcomes.reserveCapacity(events.count)
+            let insert = try state.connection.statement(
+                """
+                INSERT INTO events (uuid, kind, user_id, context_id, visitor_json, bytes, event_time, enqueued_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (uuid) DO NOTHING
+                """
+            )
             var added = (events: 0, bytes: 0)
             var rejected = 0
             var dropped = 0
@@ -54,16 +60,16 @@ extension EventQueue {
                     }
                 }
                 let contextId = try contextId(event.context, in: &state)
-                let changed = try state.connection.run(
-                    """
-                    INSERT INTO events (uuid, kind, user_id, context_id, visitor_json, bytes, event_time, enqueued_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (uuid) DO NOTHING
-                    """,
-                    [
-                        .text(event.uuid), .text(event.kind.rawValue), .text(event.userId), .integer(contextId),
-                        .text(event.visitorJSON), .int(bytes), .integer(event.timestampMillis), .integer(now),
-                    ]
-                )
+                // Bound one by one, with no argument array: this is the hot path of grouped appends.
+                try insert.bind(event.uuid, at: 1)
+                try insert.bind(event.kind.rawValue, at: 2)
+                try insert.bind(event.userId, at: 3)
+                try insert.bind(contextId, at: 4)
+                try insert.bind(event.visitorJSON, at: 5)
+                try insert.bind(Int64(bytes), at: 6)
+                try insert.bind(event.timestampMillis, at: 7)
+                try insert.bind(now, at: 8)
+                let changed = try insert.execute()
                 if changed == 1 {
                     outcomes.append(.appended(id: state.connection.lastInsertRowID))
                     held.events += 1

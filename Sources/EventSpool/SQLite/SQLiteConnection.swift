@@ -201,6 +201,28 @@ final class PreparedStatement {
         }
     }
 
+    /// Binds `value` to parameter `index` (1-based), without building an argument array: for
+    /// statements run many times in a loop.
+    func bind(_ value: Int64, at index: Int32) throws(SQLiteError) {
+        let rc = sqlite3_bind_int64(raw, index, value)
+        if rc != SQLITE_OK { throw connection.error(rc, sql: sql) }
+    }
+
+    /// Binds `text` to parameter `index` (1-based).
+    func bind(_ text: String, at index: Int32) throws(SQLiteError) {
+        let rc = SQLiteConnection.bindText(raw, index, text)
+        if rc != SQLITE_OK { throw connection.error(rc, sql: sql) }
+    }
+
+    /// Runs a statement that returns no rows with the current bindings, resets it for the next
+    /// run, and returns how many rows it changed.
+    func execute() throws(SQLiteError) -> Int {
+        while try step() {}
+        let changes = Int(sqlite3_changes(sqlite3_db_handle(raw)))
+        sqlite3_reset(raw)
+        return changes
+    }
+
     /// Advances to the next row: `true` when a row is available, `false` when done.
     func step() throws(SQLiteError) -> Bool {
         let rc = sqlite3_step(raw)
