@@ -76,6 +76,9 @@ struct ReadmeTests {
                 let name = line[filter.upperBound...].prefix { !$0.isWhitespace }
                 #expect(testSources.contains("struct \(name)") || testSources.contains("enum \(name)"), "--filter \(name) names a test suite")
             }
+            for word in block.split(whereSeparator: { $0 == " " || $0 == "\n" }) where word.hasSuffix(".sh") {
+                #expect(FileManager.default.isExecutableFile(atPath: Self.root.appendingPathComponent(String(word)).path), "\(word) exists")
+            }
             if block.contains("cd Benchmarks") {
                 #expect(FileManager.default.fileExists(atPath: Self.root.appendingPathComponent("Benchmarks/Package.swift").path))
             }
