@@ -128,10 +128,20 @@ public final class HTTPEventDispatcher: EventDispatcher {
 
     /// Closes the client's connections. Idempotent.
     public func shutdown() async throws {
-        let first = isShutDown.withLock { done in
+        if claimShutdown() { try await client.shutdown().get() }
+    }
+
+    /// A dispatcher dropped without ``shutdown()`` still closes its client: without this,
+    /// AsyncHTTPClient stops a debug build when the client is released while running.
+    deinit {
+        if claimShutdown() { client.shutdown().whenComplete { _ in } }
+    }
+
+    /// `true` for the one caller that gets to shut the client down.
+    private func claimShutdown() -> Bool {
+        isShutDown.withLock { done in
             defer { done = true }
             return !done
         }
-        if first { try await client.shutdown() }
     }
 }

@@ -203,6 +203,18 @@ struct ProcessorTests {
         #expect(processor.settings.flushInterval == 30)
     }
 
+    @Test func processorDroppedWithoutStopDoesNotCrash() async throws {
+        do {
+            let processor = try BatchEventProcessor(queuePath: path)  // owns an HTTPEventDispatcher
+            try processor.process(QueueFixtures.event(1))
+        }
+        do {
+            _ = try HTTPEventDispatcher()
+        }
+        try await Task.sleep(nanoseconds: 100_000_000)
+        #expect(try QueueFixtures.open(path).stats().pending == 1, "the event stays for the next processor")
+    }
+
     @Test func plainHttpToAnotherHostIsRefused() throws {
         var configuration = HTTPEventDispatcher.Configuration()
         configuration.endpoint = "http://example.com/v1/events"
