@@ -39,6 +39,9 @@ public final class EventQueue: Sendable {
         /// a rolled-back insert may have handed out an id that no longer exists.
         var contextIds: [EventContext: Int64] = [:]
         var contexts: [Int64: EventContext] = [:]
+        /// The context used last: consecutive events nearly always share one, and comparing is
+        /// cheaper than hashing seven strings for the dictionary.
+        var lastContext: (context: EventContext, id: Int64)?
     }
 
     /// Opens the queue at `path`, creating it (mode 0600) and bringing its schema up to date.
@@ -93,6 +96,7 @@ public final class EventQueue: Sendable {
                         // A rolled-back insert may have handed out a context id that no longer exists.
                         state.contextIds.removeAll()
                         state.contexts.removeAll()
+                        state.lastContext = nil
                         throw error
                     }
                 }
@@ -119,7 +123,11 @@ public final class EventQueue: Sendable {
 
     /// The row id of `context`, inserting it on first use.
     func contextId(_ context: EventContext, in state: inout State) throws -> Int64 {
-        if let id = state.contextIds[context] { return id }
+        if let last = state.lastContext, last.context == context { return last.id }
+        if let id = state.contextIds[context] {
+            state.lastContext = (context, id)
+            return id
+        }
         let key: [SQLiteValue] = [
             .text(context.accountId), .text(context.projectId), .text(context.revision),
             .text(context.region.rawValue), .integer(context.anonymizeIP ? 1 : 0),
@@ -142,6 +150,7 @@ public final class EventQueue: Sendable {
         guard let id else { throw SQLiteError(extendedCode: 1, message: "context row missing after insert") }
         state.contextIds[context] = id
         state.contexts[id] = context
+        state.lastContext = (context, id)
         return id
     }
 
