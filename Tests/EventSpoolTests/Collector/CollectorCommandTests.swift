@@ -41,6 +41,45 @@ struct CollectorCommandTests {
         #expect(objects.allSatisfy { ($0["body"] as? [String: Any])?["revision"] as? String == "241" })
     }
 
+    @Test func theCommandAnswersEveryFaultStepAndEveryValidation() async throws {
+        let folder = TemporaryFolder()
+        let record = folder.file("record.jsonl")
+        let child = try ChildProcess("eventspool", ["collector", "--port", "0", "--record", record, "--fail", "429:1,400,413,timeout,200"])
+        let port = try #require(listeningPort(in: await child.readLine()))
+        let valid = Fixtures.bytes(uuids: [Fixtures.uuid1])
+        let noUUID = try Fixtures.body(at: [.key("visitors"), .index(0), .key("snapshots"), .index(0), .key("events"), .index(0), .key("uuid")], replacedWith: nil)
+        let bodies: [[UInt8]] = [Array("{not json".utf8), noUUID, Fixtures.body(ofSize: 3_500_001), valid, valid, valid, valid, valid]
+        let readings = try await offThread {
+            try bodies.map { body in
+                let socket = try LoopbackSocket.connect(port: port)
+                defer { socket.close() }
+                return try socket.exchange(body: body, timeout: 1)
+            }
+        }
+        guard readings.count == 8 else { Issue.record("\(readings)"); return }
+        // The three invalid bodies are refused with 400 and a JSON error, using no plan step.
+        for reading in readings[0..<3] {
+            guard case .response(let response) = reading else { Issue.record("\(reading)"); continue }
+            #expect(response.status == 400)
+            #expect(response.body.hasPrefix("{\"error\": "))
+        }
+        guard case .response(let throttled) = readings[3] else { Issue.record("\(readings[3])"); return }
+        #expect(throttled.status == 429 && throttled.headers["retry-after"] == "1")
+        guard case .response(let refused) = readings[4], case .response(let tooLarge) = readings[5] else { Issue.record("\(readings)"); return }
+        #expect(refused.status == 400 && tooLarge.status == 413)
+        #expect(readings[6] == .timedOut, "the timeout step holds the connection without answering")
+        guard case .response(let ok) = readings[7] else { Issue.record("\(readings[7])"); return }
+        #expect(ok.status == 200)
+
+        kill(child.process.processIdentifier, SIGTERM)
+        #expect(await child.finish().status == 0)
+        let lines = try String(contentsOfFile: record, encoding: .utf8).split(separator: "\n")
+        let objects = try lines.map { try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) }
+        #expect(objects.map { $0["status"] as? Int } == [400, 400, 400, 429, 400, 413, 0, 200])
+        #expect(objects[6]["fault"] as? String == "timeout")
+        #expect(objects[0]["body"] is NSNull, "an invalid body is recorded as null")
+    }
+
     @Test func itExitsZeroOnSIGINT() async throws {
         let child = try ChildProcess("eventspool", ["collector", "--port", "0"])
         #expect(listeningPort(in: await child.readLine()) != nil)
