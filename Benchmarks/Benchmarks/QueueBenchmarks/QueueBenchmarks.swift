@@ -9,8 +9,8 @@ import Foundation
 /// A conversion of about 500 bytes, as the payload encoder would write it.
 func sampleEvent(_ index: Int) -> SerializedEvent {
     let uuid = UUID().uuidString.lowercased()
-    var visitor = #"{"snapshots": [{"events": [{"entity_id": "10428540015", "uuid": "\#(uuid)", "key": "purchase", "timestamp": \#(1_700_000_000_000 + index), "revenue": 1999, "value": 19.99, "tags": {"revenue": 1999, "value": 19.99}}]}], "attributes": [{"entity_id": "10401066117", "key": "browser", "type": "custom", "value": "chrome"}, {"entity_id": "$opt_bot_filtering", "key": "$opt_bot_filtering", "type": "custom", "value": true}], "visitor_id": "user-\#(index)"}"#
-    visitor = visitor.replacingOccurrences(of: "\"user-\(index)\"", with: "\"user-\(index)-\(String(repeating: "x", count: max(0, 500 - visitor.utf8.count)))\"")
+    let head = #"{"snapshots": [{"events": [{"entity_id": "10428540015", "uuid": "\#(uuid)", "key": "purchase", "timestamp": \#(1_700_000_000_000 + index), "revenue": 1999, "value": 19.99, "tags": {"revenue": 1999, "value": 19.99}}]}], "attributes": [{"entity_id": "10401066117", "key": "browser", "type": "custom", "value": "chrome"}, {"entity_id": "$opt_bot_filtering", "key": "$opt_bot_filtering", "type": "custom", "value": true}], "visitor_id": "user-\#(index)-"#
+    let visitor = head + String(repeating: "x", count: max(0, 498 - head.utf8.count)) + #""}"#
     return SerializedEvent(
         uuid: uuid, kind: .conversion, userId: "user-\(index)",
         context: EventContext(accountId: "10367498574", projectId: "10431130345", revision: "241", anonymizeIP: true, region: .us),
