@@ -42,7 +42,8 @@ let package = Package(
             ],
             plugins: ["MigrationsPlugin"]
         ),
-        // A local stand-in for the Optimizely Events API; standalone so users' tests can use it alone.
+        // A local stand-in for the Optimizely Events API, a product of its own for users' tests. It
+        // reads JSON with the library's parser, so there is one way to parse JSON in the project.
         .target(
             name: "EventSpoolCollector",
             dependencies: [
