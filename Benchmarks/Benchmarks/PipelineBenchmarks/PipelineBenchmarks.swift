@@ -68,6 +68,39 @@ let benchmarks: @Sendable () -> Void = {
         try await Collector.start(retainsRequests: false)
     }
 
+    // The worker's own ceiling: the same 100,000 events sent through a dispatcher that answers
+    // 204 at once, without HTTP. What is left of the end-to-end time is HTTP and the collector.
+    Benchmark(
+        "send 100,000 queued events with a dispatcher that answers at once (batch size 100)",
+        configuration: .init(metrics: [.wallClock, .peakMemoryResident], scalingFactor: .one, maxDuration: .seconds(60), maxIterations: 3)
+    ) { benchmark in
+        do {
+            let factory = UserEventFactory(config: try ProjectConfig(datafile: datafile))
+            let queue = try EventQueue(path: try freshPath())
+            for group in 0..<100 {
+                _ = try queue.append(contentsOf: (0..<1_000).map { index in
+                    try factory.makeConversion(
+                        eventKey: "purchase", userId: "user-\(group * 1_000 + index)",
+                        attributes: ["browser": "chrome", "age": 31, "ltv": 12.5], tags: ["revenue": 1999, "value": 19.99]
+                    ).serialized()
+                })
+            }
+            var settings = ProcessorConfiguration()
+            settings.batchSize = 100
+            let processor = try BatchEventProcessor(queue: queue, configuration: settings, dispatcher: InstantDispatcher())
+            let started = Date()
+            benchmark.startMeasurement()
+            processor.start()
+            try await processor.flushAndWait()
+            benchmark.stopMeasurement()
+            let seconds = Date().timeIntervalSince(started)
+            print(String(format: "worker without HTTP: sent %d events in %.2f s: %.0f events/s", try queue.stats().sent, seconds, 100_000 / seconds))
+            await processor.stop()
+        } catch {
+            print("worker benchmark failed: \(error)")
+        }
+    }
+
     // The worker's memory with a backlog of 1,000,000 events: it reads a batch at a time, so the
     // peak resident memory stays where it is with 100 events queued.
     Benchmark(
@@ -110,5 +143,12 @@ let benchmarks: @Sendable () -> Void = {
         }
         queue.close()
         return (try await Collector.start(retainsRequests: false), path)
+    }
+}
+
+/// Answers 204 at once: the processor's cost without HTTP.
+struct InstantDispatcher: EventDispatcher {
+    func dispatch(_ logEvent: EventSpool.LogEvent) async throws -> DispatchResponse {
+        DispatchResponse(status: 204)
     }
 }
