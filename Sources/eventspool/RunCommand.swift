@@ -93,12 +93,22 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     /// A setting's value, or its default with a warning on standard error when the text is not
-    /// a positive number (cli.md: as the library does).
-    static func setting<T: LosslessStringConvertible & Comparable & Numeric>(_ text: String?, flag: String, default fallback: T) -> T {
+    /// a positive whole number (cli.md: as the library does).
+    static func setting(_ text: String?, flag: String, default fallback: Int) -> Int {
         guard let text else { return fallback }
-        if let value = T(text.trimmingCharacters(in: .whitespaces)), value > 0, !(value is Double && !((value as? Double)?.isFinite ?? false)) {
-            return value
-        }
+        if let value = Int(text.trimmingCharacters(in: .whitespaces)), value > 0 { return value }
+        return warnInvalid(flag, text, fallback)
+    }
+
+    /// A setting's value in seconds, or its default with a warning when the text is not a
+    /// positive, finite number.
+    static func setting(_ text: String?, flag: String, default fallback: Double) -> Double {
+        guard let text else { return fallback }
+        if let value = Double(text.trimmingCharacters(in: .whitespaces)), value > 0, value.isFinite { return value }
+        return warnInvalid(flag, text, fallback)
+    }
+
+    private static func warnInvalid<T>(_ flag: String, _ text: String, _ fallback: T) -> T {
         CommandFailure.standardError("eventspool run: warning: \(flag) \(text) is not a valid value (a positive number); using the default \(fallback)")
         return fallback
     }

@@ -22,13 +22,25 @@ func freshPath() throws -> String {
     return folder.appendingPathComponent("pipeline.sqlite").path
 }
 
+/// Builds, serialises and queues `count` conversions (three attributes, two tags) in groups of 1,000.
+func queueConversions(_ count: Int, into queue: EventQueue) throws {
+    let factory = UserEventFactory(config: try ProjectConfig(datafile: datafile))
+    for group in 0..<(count / 1_000) {
+        _ = try queue.append(contentsOf: (0..<1_000).map { index in
+            try factory.makeConversion(
+                eventKey: "purchase", userId: "user-\(group * 1_000 + index)",
+                attributes: ["browser": "chrome", "age": 31, "ltv": 12.5], tags: ["revenue": 1999, "value": 19.99]
+            ).serialized()
+        })
+    }
+}
+
 let benchmarks: @Sendable () -> Void = {
     Benchmark(
         "enqueue 100,000 conversions and send them all (batch size 100)",
         configuration: .init(metrics: [.wallClock, .throughput, .peakMemoryResident], scalingFactor: .one, maxDuration: .seconds(60), maxIterations: 3)
     ) { benchmark, collector in
         do {
-            let factory = UserEventFactory(config: try ProjectConfig(datafile: datafile))
             let queue = try EventQueue(path: try freshPath())
             var dispatch = HTTPEventDispatcher.Configuration()
             dispatch.endpoint = collector.url.absoluteString
@@ -38,16 +50,7 @@ let benchmarks: @Sendable () -> Void = {
             let processor = try BatchEventProcessor(queue: queue, configuration: settings, dispatcher: dispatcher)
             let started = Date()
             benchmark.startMeasurement()
-            for group in 0..<100 {
-                let events = try (0..<1_000).map { index in
-                    try factory.makeConversion(
-                        eventKey: "purchase", userId: "user-\(group * 1_000 + index)",
-                        attributes: ["browser": "chrome", "age": 31, "ltv": 12.5],
-                        tags: ["revenue": 1999, "value": 19.99]
-                    ).serialized()
-                }
-                _ = try queue.append(contentsOf: events)
-            }
+            try queueConversions(100_000, into: queue)
             let queued = Date()
             processor.start()
             try await processor.flushAndWait()
@@ -75,16 +78,8 @@ let benchmarks: @Sendable () -> Void = {
         configuration: .init(metrics: [.wallClock, .peakMemoryResident], scalingFactor: .one, maxDuration: .seconds(60), maxIterations: 3)
     ) { benchmark in
         do {
-            let factory = UserEventFactory(config: try ProjectConfig(datafile: datafile))
             let queue = try EventQueue(path: try freshPath())
-            for group in 0..<100 {
-                _ = try queue.append(contentsOf: (0..<1_000).map { index in
-                    try factory.makeConversion(
-                        eventKey: "purchase", userId: "user-\(group * 1_000 + index)",
-                        attributes: ["browser": "chrome", "age": 31, "ltv": 12.5], tags: ["revenue": 1999, "value": 19.99]
-                    ).serialized()
-                })
-            }
+            try queueConversions(100_000, into: queue)
             var settings = ProcessorConfiguration()
             settings.batchSize = 100
             let processor = try BatchEventProcessor(queue: queue, configuration: settings, dispatcher: InstantDispatcher())
@@ -130,17 +125,9 @@ let benchmarks: @Sendable () -> Void = {
             print("backlog benchmark failed: \(error)")
         }
     } setup: { () async throws -> (Collector, String) in
-        let factory = UserEventFactory(config: try ProjectConfig(datafile: datafile))
         let path = try freshPath()
         let queue = try EventQueue(path: path)
-        for group in 0..<1_000 {
-            _ = try queue.append(contentsOf: (0..<1_000).map { index in
-                try factory.makeConversion(
-                    eventKey: "purchase", userId: "user-\(group * 1_000 + index)",
-                    attributes: ["browser": "chrome", "age": 31, "ltv": 12.5], tags: ["revenue": 1999, "value": 19.99]
-                ).serialized()
-            })
-        }
+        try queueConversions(1_000_000, into: queue)
         queue.close()
         return (try await Collector.start(retainsRequests: false), path)
     }

@@ -138,14 +138,6 @@ struct LoopbackSocket: Sendable {
     }
 }
 
-/// Runs blocking work on its own thread, so it never holds one of Swift concurrency's few
-/// threads (two on the CI machine) while it waits.
-func offThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        Thread { continuation.resume(with: Result { try body() }) }.start()
-    }
-}
-
 extension LoopbackSocket.Reading {
     var status: Int? {
         if case .response(let response) = self { return response.status }

@@ -91,6 +91,11 @@ func offThePool<T>(_ body: @escaping () -> T) async -> T {
     }.value
 }
 
+/// ``offThePool(_:)`` for blocking work that throws.
+func offThread<T>(_ body: @escaping () throws -> T) async throws -> T {
+    try await offThePool { Result { try body() } }.get()
+}
+
 /// Carries a value that is not `Sendable` across one hand-over: safe where the value is used by
 /// one thread at a time, as in ``offThePool(_:)`` (the body runs once on the new thread, and its
 /// result is handed back only after it has finished).
