@@ -30,8 +30,8 @@ extension EventQueue {
             outcomes.reserveCapacity(events.count)
             let insert = try state.connection.statement(
                 """
-                INSERT INTO events (uuid, kind, user_id, context_id, visitor_json, bytes, event_time, enqueued_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (uuid) DO NOTHING
+                INSERT INTO events (uuid, uuid_key, kind, user_id, context_id, visitor_json, bytes, event_time, enqueued_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """
             )
             var added = (events: 0, bytes: 0)
@@ -39,12 +39,13 @@ extension EventQueue {
             var dropped = 0
             for event in events {
                 let bytes = event.byteCount
+                // Checked first: an old event is never dropped to make room for a duplicate.
+                let key = UUIDKey.of(event.uuid)
+                if try isQueued(uuid: event.uuid, key: key, in: &state) {
+                    outcomes.append(.duplicate)
+                    continue
+                }
                 if bounded && !fits(events: held.events + 1, bytes: held.bytes + bytes) {
-                    // Never drop an old event to make room for one that is a duplicate anyway.
-                    if try state.connection.queryOne("SELECT 1 FROM events WHERE uuid = ?", [.text(event.uuid)], { _ in true }) == true {
-                        outcomes.append(.duplicate)
-                        continue
-                    }
                     while !fits(events: held.events + 1, bytes: held.bytes + bytes) {
                         guard configuration.overflowPolicy == .dropOldest,
                               let victim = try dropOldestPending(in: &state)
@@ -62,32 +63,24 @@ extension EventQueue {
                 let contextId = try contextId(event.context, in: &state)
                 // Bound one by one, with no argument array: this is the hot path of grouped appends.
                 try insert.bind(event.uuid, at: 1)
-                try insert.bind(event.kind.rawValue, at: 2)
-                try insert.bind(event.userId, at: 3)
-                try insert.bind(contextId, at: 4)
-                try insert.bind(event.visitorJSON, at: 5)
-                try insert.bind(Int64(bytes), at: 6)
-                try insert.bind(event.timestampMillis, at: 7)
-                try insert.bind(now, at: 8)
-                let changed = try insert.execute()
-                if changed == 1 {
-                    outcomes.append(.appended(id: state.connection.lastInsertRowID))
-                    held.events += 1
-                    held.bytes += bytes
-                    added.events += 1
-                    added.bytes += bytes
-                } else {
-                    outcomes.append(.duplicate)
-                }
+                try insert.bind(key, at: 2)
+                try insert.bind(event.kind.rawValue, at: 3)
+                try insert.bind(event.userId, at: 4)
+                try insert.bind(contextId, at: 5)
+                try insert.bind(event.visitorJSON, at: 6)
+                try insert.bind(Int64(bytes), at: 7)
+                try insert.bind(event.timestampMillis, at: 8)
+                try insert.bind(now, at: 9)
+                _ = try insert.execute()
+                outcomes.append(.appended(id: state.connection.lastInsertRowID))
+                held.events += 1
+                held.bytes += bytes
+                added.events += 1
+                added.bytes += bytes
             }
             // One update for the whole group (migration 0003): a row trigger here cost about a
             // fifth of each append.
-            if added.events > 0 {
-                try state.connection.run(
-                    "UPDATE totals SET events = events + ?, bytes = bytes + ? WHERE state = 'pending'",
-                    [.int(added.events), .int(added.bytes)]
-                )
-            }
+            try addToTotals(.pending, events: added.events, bytes: added.bytes, in: &state)
             try bump("rejected_full", by: rejected, in: &state)
             try bump("dropped_oldest", by: dropped, in: &state)
             if dropped > 0 {
@@ -113,13 +106,25 @@ extension EventQueue {
         ) { ($0.int(0), $0.int(1)) } ?? (0, 0)
     }
 
+    /// Whether an event with `uuid` (whose key is `key`) is in the queue, in any state: the
+    /// duplicate guard of spec §3. Rows sharing the key are compared by their uuid text.
+    private func isQueued(uuid: String, key: Int64, in state: inout State) throws -> Bool {
+        let lookup = try state.connection.statement("SELECT uuid FROM events WHERE uuid_key = ?")
+        try lookup.bind(key, at: 1)
+        defer { lookup.reset() }
+        while try lookup.step() {
+            if lookup.text(0) == uuid { return true }
+        }
+        return false
+    }
+
     /// Deletes the oldest pending event that is not part of a batch; returns its size, or `nil`
     /// when there is none to drop (everything held is in flight, waiting for a retry, or dead).
     private func dropOldestPending(in state: inout State) throws -> Int? {
         guard let victim = try state.connection.queryOne(
             "SELECT id, bytes FROM events WHERE state = 'pending' AND batch_id IS NULL ORDER BY id LIMIT 1"
         , [], { ($0.int64(0), $0.int(1)) }) else { return nil }
-        try state.connection.run("DELETE FROM events WHERE id = ?", [.integer(victim.0)])
+        try deleteEvents(where: "id = ?", [.integer(victim.0)], in: &state)
         return victim.1
     }
 }

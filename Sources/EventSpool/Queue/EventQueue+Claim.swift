@@ -69,12 +69,10 @@ extension EventQueue {
             let batchId = state.connection.lastInsertRowID
             // The cut events are exactly the first `count` unbatched pending events from `first`,
             // so they are the ones with the lowest ids in that set.
-            try state.connection.run(
-                """
-                UPDATE events SET state = 'inflight', batch_id = ?, attempts = attempts + 1
-                WHERE id IN (SELECT id FROM events WHERE state = 'pending' AND batch_id IS NULL AND id >= ? ORDER BY id LIMIT ?)
-                """,
-                [.integer(batchId), .integer(first.0), .int(cut.count)]
+            try moveEvents(
+                where: "id IN (SELECT id FROM events WHERE state = 'pending' AND batch_id IS NULL AND id >= ? ORDER BY id LIMIT ?)",
+                [.integer(first.0), .int(cut.count)],
+                to: .inflight, setting: "batch_id = ?, attempts = attempts + 1", [.integer(batchId)], in: &state
             )
             return try claimedBatch(id: batchId, context: context, attempts: 1, bodyBytes: cut.bodyBytes, leaseExpires: leaseExpires, in: &state)
         }
@@ -95,9 +93,9 @@ extension EventQueue {
             "UPDATE batches SET state = 'inflight', attempts = attempts + 1, lease_owner = ?, lease_expires_at = ? WHERE id = ?",
             [.text(owner.text), .integer(leaseExpires), .integer(batchId)]
         )
-        try state.connection.run(
-            "UPDATE events SET state = 'inflight', attempts = attempts + 1 WHERE batch_id = ? AND state = 'pending'",
-            [.integer(batchId)]
+        try moveEvents(
+            where: "batch_id = ? AND state = 'pending'", [.integer(batchId)],
+            to: .inflight, setting: "attempts = attempts + 1", in: &state
         )
         let context = try context(id: row.0, in: &state)
         return try claimedBatch(id: batchId, context: context, attempts: row.1 + 1, bodyBytes: row.2, leaseExpires: leaseExpires, in: &state)
@@ -144,9 +142,9 @@ extension EventQueue {
                 "UPDATE batches SET state = 'retry', next_attempt_at = ?, lease_owner = NULL, lease_expires_at = NULL WHERE id = ?",
                 [.integer(now), .integer(batchId)]
             )
-            try state.connection.run(
-                "UPDATE events SET state = 'pending', next_attempt_at = ? WHERE batch_id = ? AND state = 'inflight'",
-                [.integer(now), .integer(batchId)]
+            try moveEvents(
+                where: "batch_id = ? AND state = 'inflight'", [.integer(batchId)],
+                to: .pending, setting: "next_attempt_at = ?", [.integer(now)], in: &state
             )
             recovered += 1
         }

@@ -76,8 +76,9 @@ extension EventQueue {
     @discardableResult
     public func requeueDeadLetters() throws(QueueError) -> Int {
         try write { state in
-            let count = try state.connection.run(
-                "UPDATE events SET state = 'pending', batch_id = NULL, attempts = 0, next_attempt_at = 0, finished_at = NULL WHERE state = 'dead'"
+            let count = try moveEvents(
+                where: "state = 'dead'", [],
+                to: .pending, setting: "batch_id = NULL, attempts = 0, next_attempt_at = 0, finished_at = NULL", in: &state
             )
             try bump("requeued", by: count, in: &state)
             return count
@@ -114,9 +115,7 @@ extension EventQueue {
     }
 
     private func deleteFinished(states: String, cutoff: Int64, in state: inout State) throws -> Int {
-        let count = try state.connection.run(
-            "DELETE FROM events WHERE state IN (\(states)) AND finished_at <= ?", [.integer(cutoff)]
-        )
+        let count = try deleteEvents(where: "state IN (\(states)) AND finished_at <= ?", [.integer(cutoff)], in: &state)
         try state.connection.run(
             """
             DELETE FROM batches WHERE state IN ('sent', 'dead', 'split')

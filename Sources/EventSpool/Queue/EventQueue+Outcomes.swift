@@ -18,9 +18,9 @@ extension EventQueue {
                 """,
                 [.int(status), .integer(now), .integer(batchId)]
             )
-            let events = try state.connection.run(
-                "UPDATE events SET state = 'sent', finished_at = ? WHERE batch_id = ? AND state IN ('inflight', 'pending')",
-                [.integer(now), .integer(batchId)]
+            let events = try moveEvents(
+                where: "batch_id = ? AND state IN ('inflight', 'pending')", [.integer(batchId)],
+                to: .sent, setting: "finished_at = ?", [.integer(now)], in: &state
             )
             try bump("batches_sent", by: 1, in: &state)
             try bump("events_sent", by: events, in: &state)
@@ -42,9 +42,10 @@ extension EventQueue {
                 """,
                 [.integer(notBeforeMillis), .optionalInt(status), .text(error), .integer(batchId)]
             )
-            try state.connection.run(
-                "UPDATE events SET state = 'pending', next_attempt_at = ?, last_status = ?, last_error = ? WHERE batch_id = ?",
-                [.integer(notBeforeMillis), .optionalInt(status), .text(error), .integer(batchId)]
+            try moveEvents(
+                where: "batch_id = ?", [.integer(batchId)],
+                to: .pending, setting: "next_attempt_at = ?, last_status = ?, last_error = ?",
+                [.integer(notBeforeMillis), .optionalInt(status), .text(error)], in: &state
             )
             try bump("retries", by: 1, in: &state)
         }
@@ -65,9 +66,10 @@ extension EventQueue {
                 """,
                 [.optionalInt(status), .text(reason), .integer(now), .integer(batchId)]
             )
-            let events = try state.connection.run(
-                "UPDATE events SET state = 'dead', last_status = ?, last_error = ?, finished_at = ? WHERE batch_id = ?",
-                [.optionalInt(status), .text(reason), .integer(now), .integer(batchId)]
+            let events = try moveEvents(
+                where: "batch_id = ?", [.integer(batchId)],
+                to: .dead, setting: "last_status = ?, last_error = ?, finished_at = ?",
+                [.optionalInt(status), .text(reason), .integer(now)], in: &state
             )
             try bump("dead_lettered", by: events, in: &state)
         }
@@ -110,13 +112,11 @@ extension EventQueue {
                     [.integer(contextId), .int(part.count), .int(bytes), .integer(now), .integer(now)]
                 )
                 let newId = state.connection.lastInsertRowID
-                try state.connection.run(
-                    """
-                    UPDATE events SET state = 'pending', batch_id = ?, next_attempt_at = ?, last_status = ?, last_error = ?
-                    WHERE batch_id = ? AND id BETWEEN ? AND ?
-                    """,
-                    [.integer(newId), .integer(now), .optionalInt(status), .optionalText(error), .integer(batchId),
-                     .integer(part[part.startIndex].0), .integer(part[part.endIndex - 1].0)]
+                try moveEvents(
+                    where: "batch_id = ? AND id BETWEEN ? AND ?",
+                    [.integer(batchId), .integer(part[part.startIndex].0), .integer(part[part.endIndex - 1].0)],
+                    to: .pending, setting: "batch_id = ?, next_attempt_at = ?, last_status = ?, last_error = ?",
+                    [.integer(newId), .integer(now), .optionalInt(status), .optionalText(error)], in: &state
                 )
                 ids.append(newId)
             }

@@ -176,6 +176,66 @@ public final class EventQueue: Sendable {
         return context
     }
 
+    // MARK: - Totals
+
+    // `totals` holds the count and bytes of events by state, so that stats and the queue bounds
+    // cost one read. Since migration 0004 no trigger keeps it: every statement that inserts,
+    // deletes or changes the state of events goes through the three functions below.
+
+    /// Sets `state` to `newState` (and the other columns of `assignments`, e.g. `"batch_id = ?"`)
+    /// on the events that `filter` selects, and moves their count and bytes in `totals`.
+    ///
+    /// - Returns: how many events were changed.
+    @discardableResult
+    func moveEvents(
+        where filter: String, _ filterArguments: [SQLiteValue],
+        to newState: EventState, setting assignments: String = "", _ assignmentArguments: [SQLiteValue] = [],
+        in state: inout State
+    ) throws -> Int {
+        let moving = try countByState(where: filter, filterArguments, in: &state)
+        let changed = try state.connection.run(
+            "UPDATE events SET state = ?\(assignments.isEmpty ? "" : ", " + assignments) WHERE \(filter)",
+            [.text(newState.rawValue)] + assignmentArguments + filterArguments
+        )
+        for (oldState, count) in moving where oldState != newState.rawValue {
+            try addToTotals(oldState, events: -count.events, bytes: -count.bytes, in: &state)
+            try addToTotals(newState.rawValue, events: count.events, bytes: count.bytes, in: &state)
+        }
+        return changed
+    }
+
+    /// Deletes the events that `filter` selects and takes them out of `totals`.
+    ///
+    /// - Returns: how many events were deleted.
+    @discardableResult
+    func deleteEvents(where filter: String, _ filterArguments: [SQLiteValue], in state: inout State) throws -> Int {
+        let deleting = try countByState(where: filter, filterArguments, in: &state)
+        let deleted = try state.connection.run("DELETE FROM events WHERE \(filter)", filterArguments)
+        for (oldState, count) in deleting {
+            try addToTotals(oldState, events: -count.events, bytes: -count.bytes, in: &state)
+        }
+        return deleted
+    }
+
+    /// Adds newly inserted events to `totals`.
+    func addToTotals(_ eventState: EventState, events: Int, bytes: Int, in state: inout State) throws {
+        try addToTotals(eventState.rawValue, events: events, bytes: bytes, in: &state)
+    }
+
+    private func addToTotals(_ eventState: String, events: Int, bytes: Int, in state: inout State) throws {
+        guard events != 0 || bytes != 0 else { return }
+        try state.connection.run(
+            "UPDATE totals SET events = events + ?, bytes = bytes + ? WHERE state = ?",
+            [.int(events), .int(bytes), .text(eventState)]
+        )
+    }
+
+    private func countByState(where filter: String, _ arguments: [SQLiteValue], in state: inout State) throws -> [(String, (events: Int, bytes: Int))] {
+        try state.connection.query(
+            "SELECT state, count(*), coalesce(sum(bytes), 0) FROM events WHERE \(filter) GROUP BY state", arguments
+        ) { ($0.text(0), (events: $0.int(1), bytes: $0.int(2))) }
+    }
+
     /// Adds `amount` to a counter of the `counters` table.
     func bump(_ counter: String, by amount: Int, in state: inout State) throws {
         guard amount != 0 else { return }

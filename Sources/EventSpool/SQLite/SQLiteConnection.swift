@@ -130,6 +130,28 @@ final class SQLiteConnection {
         }
     }
 
+    /// Defines (or redefines) a deterministic SQL function `name(text) -> integer` on this
+    /// connection, computed by `body` from the argument's UTF-8 bytes. A NULL argument gives NULL.
+    func defineFunction(_ name: String, _ body: @escaping (UnsafeBufferPointer<UInt8>) -> Int64) throws(SQLiteError) {
+        let box = Unmanaged.passRetained(TextToIntegerFunction(body)).toOpaque()
+        let rc = sqlite3_create_function_v2(
+            handle, name, 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, box,
+            { context, _, arguments in
+                guard let argument = arguments?[0], sqlite3_value_type(argument) != SQLITE_NULL else {
+                    sqlite3_result_null(context)
+                    return
+                }
+                let function = Unmanaged<TextToIntegerFunction>.fromOpaque(sqlite3_user_data(context)).takeUnretainedValue()
+                let text = sqlite3_value_text(argument)
+                let count = Int(sqlite3_value_bytes(argument))
+                sqlite3_result_int64(context, function.body(UnsafeBufferPointer(start: text, count: text == nil ? 0 : count)))
+            },
+            nil, nil,
+            { box in box.map { Unmanaged<TextToIntegerFunction>.fromOpaque($0).release() } }
+        )
+        if rc != SQLITE_OK { throw error(rc, sql: nil) }
+    }
+
     /// The typed error for the result code `rc` of the statement `sql`.
     func error(_ rc: Int32, sql: String?) -> SQLiteError {
         let message = handle.map { String(cString: sqlite3_errmsg($0)) } ?? String(cString: sqlite3_errstr(rc))
@@ -149,6 +171,13 @@ final class SQLiteConnection {
             }
         }
     }
+}
+
+/// The Swift body of a function made with ``SQLiteConnection/defineFunction(_:_:)``, kept alive
+/// by SQLite until the function is redefined or the connection closes.
+private final class TextToIntegerFunction {
+    let body: (UnsafeBufferPointer<UInt8>) -> Int64
+    init(_ body: @escaping (UnsafeBufferPointer<UInt8>) -> Int64) { self.body = body }
 }
 
 /// A value bound to a statement parameter.

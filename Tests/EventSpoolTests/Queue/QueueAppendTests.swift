@@ -43,6 +43,32 @@ struct QueueAppendTests {
         #expect(try queue.stats().pending == 1)
     }
 
+    @Test func uuidWhoseIndexKeySharesAnotherEventsIsStillQueuedOnce() throws {
+        // The duplicate guard looks events up by a 64-bit key of the uuid (migration 0004). Two
+        // different uuids with one key must both be kept; the same uuid must still be refused.
+        let folder = TemporaryFolder()
+        let path = folder.file("events.sqlite")
+        let queue = try QueueFixtures.open(path)
+        let first = QueueFixtures.event(1)
+        let second = QueueFixtures.event(2)
+        try queue.append(first)
+        // No two test uuids are known to share a key, so the stored key is made to collide.
+        let raw = try RawDatabase(path)
+        try raw.connection.run("UPDATE events SET uuid_key = ? WHERE uuid = ?", [.integer(UUIDKey.of(second.uuid)), .text(first.uuid)])
+
+        try queue.append(second)
+        #expect(throws: QueueError.duplicateEvent(uuid: second.uuid)) { try queue.append(second) }
+        #expect(try raw.int("SELECT count(DISTINCT uuid) FROM events WHERE uuid_key = \(UUIDKey.of(second.uuid))") == 2)
+        #expect(try queue.stats().pending == 2)
+    }
+
+    @Test func uuidKeyIsFNV1aOfTheUTF8Bytes() {
+        // Published values of 64-bit FNV-1a, so a file's keys can be checked by any tool.
+        #expect(UUIDKey.of("") == Int64(bitPattern: 0xcbf2_9ce4_8422_2325))
+        #expect(UUIDKey.of("a") == Int64(bitPattern: 0xaf63_dc4c_8601_ec8c))
+        #expect(UUIDKey.of("foobar") == Int64(bitPattern: 0x8594_4171_f739_67e8))
+    }
+
     @Test func groupedAppendReportsEachEvent() throws {
         let folder = TemporaryFolder()
         let queue = try QueueFixtures.open(folder.file("events.sqlite"))

@@ -45,6 +45,8 @@ struct QueueFileTests {
             #expect(events.map(\.uuid) == ["u-1"])
             #expect(events.first?.userId == "alice")
             #expect(try queue.stats().pending == 1)
+            // The duplicate guard knows the upgraded row (version 4 computes its uuid key).
+            #expect(throws: QueueError.duplicateEvent(uuid: "u-1")) { try queue.append(QueueFixtures.event(1, uuid: "u-1")) }
         }
     }
 

@@ -84,31 +84,52 @@ struct QueueInspectionTests {
 @Suite("The totals table")
 struct QueueTotalsTests {
     @Test func totalsAgreeWithTheRowsAfterEveryKindOfChange() throws {
+        // Since migration 0004 no trigger keeps `totals`: EventQueue counts every statement's rows.
         let folder = TemporaryFolder()
         let path = folder.file("events.sqlite")
-        let queue = try QueueFixtures.open(path) {
+        let clock = ManualEventClock()
+        let queue = try QueueFixtures.open(path, clock: clock) {
             $0.maxEvents = 40
             $0.overflowPolicy = .dropOldest
         }
+        let raw = try RawDatabase(path)
+        func expectTotalsExact(after step: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+            let stats = try queue.stats()
+            for (state, counted) in [("pending", stats.pending), ("inflight", stats.inflight), ("sent", stats.sent), ("dead", stats.dead)] {
+                #expect(try raw.int("SELECT count(*) FROM events WHERE state = '\(state)'") == counted, "\(state) after \(step)", sourceLocation: sourceLocation)
+            }
+            #expect(try raw.int("SELECT coalesce(sum(bytes), 0) FROM events WHERE state = 'pending'") == stats.pendingBytes, "pending bytes after \(step)", sourceLocation: sourceLocation)
+            #expect(try raw.int("SELECT coalesce(sum(bytes), 0) FROM events WHERE state <> 'sent'") == stats.heldBytes, "held bytes after \(step)", sourceLocation: sourceLocation)
+        }
+
         _ = try queue.append(contentsOf: QueueFixtures.events(0..<30))
-        _ = try queue.append(contentsOf: QueueFixtures.events(25..<50, size: 300))  // duplicates and drops
+        try expectTotalsExact(after: "a grouped append")
+        _ = try queue.append(contentsOf: QueueFixtures.events(25..<50, size: 300))
+        #expect(try queue.stats().droppedOldest > 0)
+        try expectTotalsExact(after: "duplicates and drops")
         try queue.append(QueueFixtures.event(60))
+        try expectTotalsExact(after: "a single append")
         let sent = try #require(try queue.claimNextBatch(limits: BatchLimits(maxEvents: 5), includeOpenBatch: true))
+        try expectTotalsExact(after: "a claim")
         try queue.markSent(batchId: sent.id, status: 204)
+        try expectTotalsExact(after: "markSent")
         let dead = try #require(try queue.claimNextBatch(limits: BatchLimits(maxEvents: 3), includeOpenBatch: true))
         try queue.deadLetter(batchId: dead.id, status: 400, reason: "bad")
+        try expectTotalsExact(after: "deadLetter")
         let split = try #require(try queue.claimNextBatch(limits: BatchLimits(maxEvents: 4), includeOpenBatch: true))
         try queue.split(batchId: split.id)
-        _ = try queue.claimNextBatch(limits: BatchLimits(maxEvents: 2), includeOpenBatch: true)
+        try expectTotalsExact(after: "split")
+        let retried = try #require(try queue.claimNextBatch(limits: BatchLimits(maxEvents: 2), includeOpenBatch: true))
+        try expectTotalsExact(after: "reclaiming half of a split")
+        try queue.scheduleRetry(batchId: retried.id, notBeforeMillis: clock.nowMillis(), status: 503, error: "busy")
+        try expectTotalsExact(after: "scheduleRetry")
+        _ = try #require(try queue.claimNextBatch(limits: BatchLimits(maxEvents: 2), includeOpenBatch: true, leaseMillis: 1_000))
+        clock.advance(byMillis: 2_000)
+        #expect(try queue.recoverLeases() == 1)
+        try expectTotalsExact(after: "recoverLeases")
         try queue.requeueDeadLetters()
+        try expectTotalsExact(after: "requeueDeadLetters")
         try queue.purge(sent: true, dead: false)
-
-        let raw = try RawDatabase(path)
-        let stats = try queue.stats()
-        #expect(stats.droppedOldest > 0)
-        for (state, counted) in [("pending", stats.pending), ("inflight", stats.inflight), ("sent", stats.sent), ("dead", stats.dead)] {
-            #expect(try raw.int("SELECT count(*) FROM events WHERE state = '\(state)'") == counted, "\(state)")
-        }
-        #expect(try raw.int("SELECT coalesce(sum(bytes), 0) FROM events WHERE state = 'pending'") == stats.pendingBytes)
+        try expectTotalsExact(after: "purge")
     }
 }
