@@ -32,6 +32,8 @@ public final class EventQueue: Sendable {
     public let configuration: QueueConfiguration
     let owner: LeaseOwner
     private let state: LockedValue<State>
+    /// Checkpoints the log beside the queue's own connection; `nil` when read-only.
+    private let checkpointer: WALCheckpointer?
 
     struct State {
         var connection: SQLiteConnection
@@ -54,11 +56,15 @@ public final class EventQueue: Sendable {
         self.configuration = configuration
         self.owner = LeaseOwner.current()
         let connection = try QueueFile.open(path: path, configuration: configuration)
+        self.checkpointer = configuration.readOnly ? nil : WALCheckpointer.install(on: connection, path: path, logger: configuration.logger)
         self.state = LockedValue(State(connection: connection))
     }
 
+    deinit { checkpointer?.close() }
+
     /// Closes the file. Later calls fail; closing twice is harmless.
     public func close() {
+        checkpointer?.close()
         state.withLock { $0.connection.close() }
     }
 

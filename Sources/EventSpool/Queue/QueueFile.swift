@@ -75,12 +75,11 @@ enum QueueFile {
             // In WAL mode NORMAL loses no committed transaction when the process dies; FULL
             // also survives a power loss at the cost of an fsync per commit.
             try connection.execute("PRAGMA synchronous = \(configuration.durability == .full ? "FULL" : "NORMAL")")
-            // Checkpoints (which sync the file) every ~40 MB of log rather than SQLite's default
-            // 4 MB: each grouped append dirties many pages of the random-ordered uuid index, and
-            // at the default nearly every commit paid for a checkpoint. The log is truncated back
-            // to 64 MB after a checkpoint, and the page cache is 8 MB, so memory stays flat
-            // whatever the backlog.
-            try connection.execute("PRAGMA wal_autocheckpoint = 10000; PRAGMA journal_size_limit = 67108864; PRAGMA cache_size = -8192")
+            // Checkpoints (which sync the file) come every ~40 MB of log rather than SQLite's
+            // default 4 MB, and off the writer's path: EventQueue installs a WALCheckpointer once
+            // the file is open. The log is truncated back to 64 MB after a checkpoint, and the
+            // page cache is 8 MB, so memory stays flat whatever the backlog.
+            try connection.execute("PRAGMA journal_size_limit = 67108864; PRAGMA cache_size = -8192")
             try Migrator().migrate(connection)
             return connection
         } catch let error as QueueError {

@@ -11,6 +11,7 @@ private let transientDestructor = unsafeBitCast(-1, to: sqlite3_destructor_type.
 final class SQLiteConnection {
     private var handle: OpaquePointer?
     private var statements: [String: PreparedStatement] = [:]
+    private var walHook: Unmanaged<WALHook>?
     /// The path given to `open`.
     let path: String
 
@@ -42,8 +43,13 @@ final class SQLiteConnection {
     func close() {
         for statement in statements.values { statement.finalize() }
         statements.removeAll()
-        if let handle { sqlite3_close_v2(handle) }
+        if let handle {
+            sqlite3_wal_hook(handle, nil, nil)
+            sqlite3_close_v2(handle)
+        }
         handle = nil
+        walHook?.release()
+        walHook = nil
     }
 
     /// Sets how long SQLite waits for another connection's lock before reporting `SQLITE_BUSY`.
@@ -152,6 +158,32 @@ final class SQLiteConnection {
         if rc != SQLITE_OK { throw error(rc, sql: nil) }
     }
 
+    /// Calls `body` after each commit of this connection with the number of frames now in the
+    /// write-ahead log. It replaces SQLite's automatic checkpoints (`wal_autocheckpoint`), so
+    /// `body` decides when to checkpoint. It runs inside the committing call: keep it short.
+    func onWALCommit(_ body: @escaping (_ frames: Int) -> Void) {
+        let hook = Unmanaged.passRetained(WALHook(body))
+        sqlite3_wal_hook(handle, { context, _, _, frames in
+            if let context { Unmanaged<WALHook>.fromOpaque(context).takeUnretainedValue().body(Int(frames)) }
+            return SQLITE_OK
+        }, hook.toOpaque())
+        walHook?.release()
+        walHook = hook
+    }
+
+    /// Copies what the write-ahead log holds back into the database file, without waiting for
+    /// readers or writers (`SQLITE_CHECKPOINT_PASSIVE`).
+    ///
+    /// - Returns: the frames in the log and how many of them are now in the database file.
+    @discardableResult
+    func checkpointPassively() throws(SQLiteError) -> (logFrames: Int, checkpointed: Int) {
+        var log: Int32 = 0
+        var copied: Int32 = 0
+        let rc = sqlite3_wal_checkpoint_v2(handle, nil, SQLITE_CHECKPOINT_PASSIVE, &log, &copied)
+        if rc != SQLITE_OK { throw error(rc, sql: "PRAGMA wal_checkpoint(PASSIVE)") }
+        return (Int(log), Int(copied))
+    }
+
     /// The typed error for the result code `rc` of the statement `sql`.
     func error(_ rc: Int32, sql: String?) -> SQLiteError {
         let message = handle.map { String(cString: sqlite3_errmsg($0)) } ?? String(cString: sqlite3_errstr(rc))
@@ -178,6 +210,12 @@ final class SQLiteConnection {
 private final class TextToIntegerFunction {
     let body: (UnsafeBufferPointer<UInt8>) -> Int64
     init(_ body: @escaping (UnsafeBufferPointer<UInt8>) -> Int64) { self.body = body }
+}
+
+/// The Swift body of ``SQLiteConnection/onWALCommit(_:)``, kept alive by its connection.
+private final class WALHook {
+    let body: (Int) -> Void
+    init(_ body: @escaping (Int) -> Void) { self.body = body }
 }
 
 /// A value bound to a statement parameter.

@@ -1,0 +1,78 @@
+import Foundation
+import Logging
+import Testing
+@testable import EventSpool
+
+@Suite("Checkpointing the log")
+struct WALCheckpointerTests {
+    /// A queue file in WAL mode and a raw writer on it, with a checkpointer at the given
+    /// thresholds; the database file's size before any page of the log was copied into it.
+    private func writer(in folder: TemporaryFolder, backgroundFrames: Int, inlineFrames: Int) throws -> (SQLiteConnection, WALCheckpointer, String) {
+        let path = folder.file("events.sqlite")
+        try QueueFixtures.open(path).close()
+        let writer = try SQLiteConnection(path: path, readOnly: false, create: false)
+        _ = try writer.queryOne("PRAGMA journal_mode = WAL") { $0.text(0) }
+        try writer.execute("CREATE TABLE filler (bytes BLOB)")
+        let checkpointer = WALCheckpointer.install(
+            on: writer, path: path, logger: Logger(label: "test"), backgroundFrames: backgroundFrames, inlineFrames: inlineFrames
+        )
+        return (writer, checkpointer, path)
+    }
+
+    /// Commits about 100 pages of log in ten transactions.
+    private func fillLog(_ writer: SQLiteConnection) throws {
+        for _ in 0..<10 {
+            try writer.transaction(immediate: true) { () throws in
+                for _ in 0..<10 { try writer.run("INSERT INTO filler VALUES (randomblob(3000))") }
+            }
+        }
+    }
+
+    private func fileSize(_ path: String) -> Int {
+        ((try? FileManager.default.attributesOfItem(atPath: path)[.size]) as? Int) ?? 0
+    }
+
+    @Test func logPastTheBackgroundThresholdIsCopiedIntoTheFileByAnotherConnection() async throws {
+        let folder = TemporaryFolder()
+        let (writer, checkpointer, path) = try writer(in: folder, backgroundFrames: 20, inlineFrames: 1_000_000)
+        let before = fileSize(path)
+        try fillLog(writer)
+        // About 300 KB of rows reach the database file only through a checkpoint.
+        #expect(await eventually { fileSize(path) > before + 250_000 }, "the background checkpoint copied the log into the file")
+        checkpointer.close()
+        writer.close()
+    }
+
+    @Test func logPastTheInlineThresholdIsCopiedByTheCommittingConnection() throws {
+        let folder = TemporaryFolder()
+        let (writer, checkpointer, path) = try writer(in: folder, backgroundFrames: 1_000_000, inlineFrames: 20)
+        let before = fileSize(path)
+        try fillLog(writer)
+        #expect(fileSize(path) > before + 250_000, "copied before the last commit returned")
+        checkpointer.close()
+        writer.close()
+    }
+
+    @Test func logBelowBothThresholdsStaysInTheLog() throws {
+        let folder = TemporaryFolder()
+        let (writer, checkpointer, path) = try writer(in: folder, backgroundFrames: 1_000_000, inlineFrames: 1_000_000)
+        let before = fileSize(path)
+        try fillLog(writer)
+        #expect(fileSize(path) == before, "SQLite's own automatic checkpoint is replaced")
+        #expect(fileSize(path + "-wal") > 250_000)
+        checkpointer.close()
+        writer.close()
+    }
+
+    @Test func closedCheckpointerIgnoresRequests() throws {
+        let folder = TemporaryFolder()
+        let (writer, checkpointer, path) = try writer(in: folder, backgroundFrames: 20, inlineFrames: 1_000_000)
+        checkpointer.close()
+        let before = fileSize(path)
+        try fillLog(writer)
+        checkpointer.request()
+        checkpointer.close()
+        #expect(fileSize(path) == before)
+        writer.close()
+    }
+}
