@@ -16,8 +16,8 @@ import Logging
 final class WALCheckpointer: @unchecked Sendable {
     /// Log frames (pages) after which a commit asks for a background checkpoint: about 40 MB.
     static let backgroundFrames = 10_000
-    /// Log frames after which the committing connection checkpoints itself: about 160 MB.
-    static let inlineFrames = 40_000
+    /// Log frames after which the committing connection checkpoints itself: about 80 MB.
+    static let inlineFrames = 20_000
 
     private let path: String
     private let logger: Logger
