@@ -3,10 +3,10 @@ import EventSpool
 import EventSpoolCollector
 import Foundation
 
-// End to end (issue: the batch processor): 100,000 conversions are built, serialised and queued
-// in groups of 1,000, then a processor with batch size 100 sends them all to a loopback
-// collector that accepts everything. One run = the whole 100,000; the throughput column is
-// runs per second, so events/s = 100,000 × that figure (the wall-clock column gives the time).
+// End to end (issue: the batch processor): 100,000 conversions are built, serialised and handed
+// to a running processor in groups of 1,000, and it sends them all (batch size 100) to a loopback
+// server. One run = the whole 100,000; the throughput column is runs per second, so events/s =
+// 100,000 × that figure (the wall-clock column gives the time), and each run prints events/s.
 
 let datafile = #"""
 {"version": "4", "accountId": "10367498574", "projectId": "10431130345", "revision": "241",
@@ -22,11 +22,12 @@ func freshPath() throws -> String {
     return folder.appendingPathComponent("pipeline.sqlite").path
 }
 
-/// Builds, serialises and queues `count` conversions (three attributes, two tags) in groups of 1,000.
-func queueConversions(_ count: Int, into queue: EventQueue) throws {
+/// Builds and serialises `count` conversions (three attributes, two tags) in groups of 1,000
+/// and hands each group to `queueGroup`.
+func makeConversions(_ count: Int, _ queueGroup: ([SerializedEvent]) throws -> Void) throws {
     let factory = UserEventFactory(config: try ProjectConfig(datafile: datafile))
     for group in 0..<(count / 1_000) {
-        _ = try queue.append(contentsOf: (0..<1_000).map { index in
+        try queueGroup((0..<1_000).map { index in
             try factory.makeConversion(
                 eventKey: "purchase", userId: "user-\(group * 1_000 + index)",
                 attributes: ["browser": "chrome", "age": 31, "ltv": 12.5], tags: ["revenue": 1999, "value": 19.99]
@@ -35,65 +36,142 @@ func queueConversions(_ count: Int, into queue: EventQueue) throws {
     }
 }
 
+/// Builds, serialises and queues `count` conversions in groups of 1,000.
+func queueConversions(_ count: Int, into queue: EventQueue) throws {
+    try makeConversions(count) { _ = try queue.append(contentsOf: $0) }
+}
+
+/// The issue's measure: 100,000 conversions built, serialised and handed to a running
+/// processor (batch size 100) in groups of 1,000, then a flush that returns once all are
+/// sent to `endpoint`. Prints and returns the events/s end to end.
+@discardableResult
+func endToEnd(_ label: String, endpoint: String) async -> Double {
+    do {
+        let queue = try EventQueue(path: try freshPath())
+        var dispatch = HTTPEventDispatcher.Configuration()
+        dispatch.endpoint = endpoint
+        let dispatcher = try HTTPEventDispatcher(configuration: dispatch)
+        var settings = ProcessorConfiguration()
+        settings.batchSize = 100
+        let processor = try BatchEventProcessor(queue: queue, configuration: settings, dispatcher: dispatcher)
+        let started = Date()
+        processor.start()
+        try makeConversions(100_000) { try processor.process(contentsOf: $0) }
+        let queued = Date()
+        try await processor.flushAndWait()
+        let done = Date()
+        let rate = 100_000 / done.timeIntervalSince(started)
+        print(String(
+            format: "%@: all 100,000 queued after %.2f s and sent after %.2f s: %.0f events/s end to end",
+            label, queued.timeIntervalSince(started), done.timeIntervalSince(started), rate
+        ))
+        let stats = try queue.stats()
+        if stats.sent != 100_000 { print("\(label): only \(stats.sent) of 100,000 events were sent") }
+        await processor.stop()
+        try await dispatcher.shutdown()
+        return rate
+    } catch {
+        print("\(label) failed: \(error)")
+        return 0
+    }
+}
+
 let benchmarks: @Sendable () -> Void = {
     Benchmark(
-        "enqueue 100,000 conversions and send them all (batch size 100)",
+        "enqueue 100,000 conversions and send them all to a server that accepts everything (batch size 100)",
+        configuration: .init(metrics: [.wallClock, .throughput, .peakMemoryResident], scalingFactor: .one, maxDuration: .seconds(60), maxIterations: 5)
+    ) { benchmark, server in
+        benchmark.startMeasurement()
+        await endToEnd("accept-all server", endpoint: server.url)
+        benchmark.stopMeasurement()
+    } setup: {
+        try await AcceptAllServer.start()
+    }
+
+    // The same through the validating collector, which parses every body and checks every
+    // event: what `eventspool collector` costs on the same two cores.
+    Benchmark(
+        "enqueue 100,000 conversions and send them all to the validating collector (batch size 100)",
         configuration: .init(metrics: [.wallClock, .throughput, .peakMemoryResident], scalingFactor: .one, maxDuration: .seconds(60), maxIterations: 3)
     ) { benchmark, collector in
+        benchmark.startMeasurement()
+        await endToEnd("validating collector", endpoint: collector.url.absoluteString)
+        benchmark.stopMeasurement()
+    } setup: {
+        try await Collector.start(retainsRequests: false)
+    }
+
+    // HTTP alone: one request of 100 conversions (about 50 KB) after another through the
+    // default dispatcher to the accept-all server, as the worker sends them (one in flight).
+    Benchmark(
+        "dispatch 1,000 requests of 100 events one after another to a server that accepts everything",
+        configuration: .init(metrics: [.wallClock, .peakMemoryResident], scalingFactor: .one, maxDuration: .seconds(60), maxIterations: 3)
+    ) { benchmark, server in
+        do {
+            var batch: [SerializedEvent] = []
+            try makeConversions(1_000) { batch = Array($0.prefix(100)) }
+            guard let logEvent = LogEvent.batch(batch) else { return }
+            var dispatch = HTTPEventDispatcher.Configuration()
+            dispatch.endpoint = server.url
+            let dispatcher = try HTTPEventDispatcher(configuration: dispatch)
+            _ = try await dispatcher.dispatch(logEvent)
+            let started = Date()
+            benchmark.startMeasurement()
+            for _ in 0..<1_000 { _ = try await dispatcher.dispatch(logEvent) }
+            benchmark.stopMeasurement()
+            let seconds = Date().timeIntervalSince(started)
+            print(String(format: "HTTP alone: 1,000 requests of %d bytes in %.2f s: %.3f ms a request", logEvent.body.count, seconds, seconds))
+            try await dispatcher.shutdown()
+        } catch {
+            print("HTTP benchmark failed: \(error)")
+        }
+    } setup: {
+        try await AcceptAllServer.start()
+    }
+
+    // The sending half alone: 100,000 events queued first, then sent by a processor through
+    // `dispatcher` (batch size 100). With a dispatcher that answers at once it is the worker's
+    // own ceiling (the queue's claims and outcomes); with the accept-all server, HTTP added.
+    func sendQueued(_ label: String, _ dispatcher: any EventDispatcher) async {
         do {
             let queue = try EventQueue(path: try freshPath())
-            var dispatch = HTTPEventDispatcher.Configuration()
-            dispatch.endpoint = collector.url.absoluteString
-            let dispatcher = try HTTPEventDispatcher(configuration: dispatch)
+            try queueConversions(100_000, into: queue)
             var settings = ProcessorConfiguration()
             settings.batchSize = 100
             let processor = try BatchEventProcessor(queue: queue, configuration: settings, dispatcher: dispatcher)
             let started = Date()
-            benchmark.startMeasurement()
-            try queueConversions(100_000, into: queue)
-            let queued = Date()
             processor.start()
             try await processor.flushAndWait()
-            benchmark.stopMeasurement()
-            let done = Date()
-            print(String(
-                format: "pipeline: queued 100,000 in %.2f s, sent them in %.2f s: %.0f events/s end to end",
-                queued.timeIntervalSince(started), done.timeIntervalSince(queued), 100_000 / done.timeIntervalSince(started)
-            ))
-            let stats = try queue.stats()
-            if stats.sent != 100_000 { print("pipeline benchmark: only \(stats.sent) of 100,000 events were sent") }
+            let seconds = Date().timeIntervalSince(started)
+            print(String(format: "%@: sent %d queued events in %.2f s: %.0f events/s", label, try queue.stats().sent, seconds, 100_000 / seconds))
             await processor.stop()
-            try await dispatcher.shutdown()
         } catch {
-            print("pipeline benchmark failed: \(error)")
+            print("\(label) failed: \(error)")
         }
-    } setup: { () async throws -> Collector in
-        try await Collector.start(retainsRequests: false)
     }
 
-    // The worker's own ceiling: the same 100,000 events sent through a dispatcher that answers
-    // 204 at once, without HTTP. What is left of the end-to-end time is HTTP and the collector.
     Benchmark(
         "send 100,000 queued events with a dispatcher that answers at once (batch size 100)",
         configuration: .init(metrics: [.wallClock, .peakMemoryResident], scalingFactor: .one, maxDuration: .seconds(60), maxIterations: 3)
     ) { benchmark in
+        await sendQueued("worker without HTTP", InstantDispatcher())
+    }
+
+    Benchmark(
+        "send 100,000 queued events to a server that accepts everything (batch size 100)",
+        configuration: .init(metrics: [.wallClock, .peakMemoryResident], scalingFactor: .one, maxDuration: .seconds(60), maxIterations: 3)
+    ) { benchmark, server in
         do {
-            let queue = try EventQueue(path: try freshPath())
-            try queueConversions(100_000, into: queue)
-            var settings = ProcessorConfiguration()
-            settings.batchSize = 100
-            let processor = try BatchEventProcessor(queue: queue, configuration: settings, dispatcher: InstantDispatcher())
-            let started = Date()
-            benchmark.startMeasurement()
-            processor.start()
-            try await processor.flushAndWait()
-            benchmark.stopMeasurement()
-            let seconds = Date().timeIntervalSince(started)
-            print(String(format: "worker without HTTP: sent %d events in %.2f s: %.0f events/s", try queue.stats().sent, seconds, 100_000 / seconds))
-            await processor.stop()
+            var dispatch = HTTPEventDispatcher.Configuration()
+            dispatch.endpoint = server.url
+            let dispatcher = try HTTPEventDispatcher(configuration: dispatch)
+            await sendQueued("worker with HTTP", dispatcher)
+            try await dispatcher.shutdown()
         } catch {
-            print("worker benchmark failed: \(error)")
+            print("worker with HTTP failed: \(error)")
         }
+    } setup: {
+        try await AcceptAllServer.start()
     }
 
     // The worker's memory with a backlog of 1,000,000 events: it reads a batch at a time, so the

@@ -103,87 +103,179 @@ final class BatchWorker: Sendable {
 
     // MARK: - The loop
 
+    /// A request on its way.
+    private struct InFlight {
+        var batch: ClaimedBatch
+        var race: DispatchRace
+    }
+
+    /// One request is in flight at a time (spec §6), but the worker does not sit idle while it
+    /// is: it claims the next closed batch meanwhile (``prefetch(leaseMillis:)``), and when a
+    /// request gets a 2xx it sends that next batch at once and records the 2xx while the new
+    /// request is on its way. A claimed batch that is not sent after all (the request before it
+    /// failed and its events must keep their place, or the processor stops) is given back with
+    /// ``EventQueue/releaseClaim(batchId:)``.
     private func loop() async {
         let leaseMillis = Int64(settings.leaseInterval * 1000)
         let pruneMillis = Int64(settings.pruneInterval * 1000)
         var nextPrune = clock.nowMillis()
+        var inFlight: InFlight?
+        var prepared: ClaimedBatch?
         while !Task.isCancelled {
+            if inFlight == nil {
+                let now = clock.nowMillis()
+                let rule: WorkerStateMachine.ClaimRule? = state.withLock { state in
+                    state.machine.isPastDeadline(nowMillis: now) ? nil : state.machine.beginClaim(nowMillis: now)
+                }
+                guard let rule else { break }
+
+                var batch: ClaimedBatch?
+                if let ready = prepared {
+                    prepared = nil
+                    batch = readyToSend(ready, leaseMillis: leaseMillis)
+                }
+                if batch == nil {
+                    do {
+                        batch = try queue.claimNextBatch(
+                            limits: settings.batchLimits,
+                            includeOpenBatch: rule.includeOpenBatch,
+                            openBatchQueuedBeforeMillis: rule.openBatchQueuedBeforeMillis,
+                            leaseMillis: leaseMillis
+                        )
+                    } catch {
+                        logger.error("cannot claim a batch; trying again in a second", metadata: ["error": "\(error)"])
+                        await wake.wait(nanoseconds: 1_000_000_000)
+                        continue
+                    }
+                }
+
+                if let batch {
+                    resume(state.withLock { $0.machine.batchClaimed(firstEventId: batch.members.first?.id ?? 0) })
+                    inFlight = start(batch)
+                } else {
+                    let (done, finish) = state.withLock { $0.machine.nothingToClaim() }
+                    resume(done)
+                    if finish { break }
+
+                    if now >= nextPrune {
+                        do { try queue.pruneSent() } catch { logger.warning("cannot prune sent events", metadata: ["error": "\(error)"]) }
+                        nextPrune = now + pruneMillis
+                    }
+                    let schedule: PendingSchedule
+                    do {
+                        schedule = try queue.pendingSchedule()
+                    } catch {
+                        logger.error("cannot read the queue's schedule; trying again in a second", metadata: ["error": "\(error)"])
+                        await wake.wait(nanoseconds: 1_000_000_000)
+                        continue
+                    }
+                    let wakeAt = [state.withLock { $0.machine.wakeTime(schedule: schedule, nowMillis: now) }, nextPrune].compactMap { $0 }.min() ?? nextPrune
+                    let delay = max(0, wakeAt - clock.nowMillis())
+                    await wake.wait(nanoseconds: UInt64(delay) * 1_000_000)
+                    continue
+                }
+            }
+            guard let current = inFlight else { continue }
+
+            if prepared == nil { prepared = prefetch(leaseMillis: leaseMillis) }
+            guard let result = await current.race.result() else { break }
+            inFlight = nil
+
             let now = clock.nowMillis()
-            let rule: WorkerStateMachine.ClaimRule? = state.withLock { state in
-                state.machine.isPastDeadline(nowMillis: now) ? nil : state.machine.beginClaim(nowMillis: now)
+            if case .response(let response) = result, !response.body.isEmpty, !response.isSuccess {
+                logger.debug("response body", metadata: ["batch": "\(current.batch.id)", "status": "\(response.status)", "body": "\(DispatchDecision.describe(response))"])
             }
-            guard let rule else { break }
-
-            let batch: ClaimedBatch?
-            do {
-                batch = try queue.claimNextBatch(
-                    limits: settings.batchLimits,
-                    includeOpenBatch: rule.includeOpenBatch,
-                    openBatchQueuedBeforeMillis: rule.openBatchQueuedBeforeMillis,
-                    leaseMillis: leaseMillis
-                )
-            } catch {
-                logger.error("cannot claim a batch; trying again in a second", metadata: ["error": "\(error)"])
-                await wake.wait(nanoseconds: 1_000_000_000)
+            let action = DispatchDecision.decide(
+                result, eventCount: current.batch.members.count, attempts: current.batch.attempts,
+                oldestEnqueuedAtMillis: current.batch.oldestEnqueuedAtMillis, nowMillis: now,
+                policy: settings.retry, unit: Double.random(in: 0..<1)
+            )
+            if case .markSent = action, let next = prepared, !state.withLock({ $0.machine.isPastDeadline(nowMillis: now) }) {
+                // The next request goes out first; this 2xx is recorded while it is on its way,
+                // and only then do flushes count the next batch's events as tried.
+                prepared = nil
+                if let next = readyToSend(next, leaseMillis: leaseMillis) {
+                    inFlight = start(next)
+                    record(current.batch, action, result)
+                    resume(state.withLock { $0.machine.batchClaimed(firstEventId: next.members.first?.id ?? 0) })
+                } else {
+                    record(current.batch, action, result)
+                }
                 continue
             }
-
-            if let batch {
-                resume(state.withLock { $0.machine.batchClaimed(firstEventId: batch.members.first?.id ?? 0) })
-                await send(batch)
-                continue
+            record(current.batch, action, result)
+            if action.returnsEventsToPending, let next = prepared {
+                // The failed batch's events (or its halves) come first again: oldest first.
+                prepared = nil
+                release(next)
             }
-
-            let (done, finish) = state.withLock { $0.machine.nothingToClaim() }
-            resume(done)
-            if finish { break }
-
-            if now >= nextPrune {
-                do { try queue.pruneSent() } catch { logger.warning("cannot prune sent events", metadata: ["error": "\(error)"]) }
-                nextPrune = now + pruneMillis
-            }
-            let schedule: PendingSchedule
-            do {
-                schedule = try queue.pendingSchedule()
-            } catch {
-                logger.error("cannot read the queue's schedule; trying again in a second", metadata: ["error": "\(error)"])
-                await wake.wait(nanoseconds: 1_000_000_000)
-                continue
-            }
-            let wakeAt = [state.withLock { $0.machine.wakeTime(schedule: schedule, nowMillis: now) }, nextPrune].compactMap { $0 }.min() ?? nextPrune
-            let delay = max(0, wakeAt - clock.nowMillis())
-            await wake.wait(nanoseconds: UInt64(delay) * 1_000_000)
         }
+        if let inFlight {
+            // The stop deadline passed mid-request: leave the batch for the next processor.
+            inFlight.race.abandon()
+            abandon(inFlight.batch)
+        }
+        if let prepared { release(prepared) }
         resume(state.withLock { $0.machine.finished() })
     }
 
-    /// Sends one claimed batch and records what its response means.
-    private func send(_ batch: ClaimedBatch) async {
+    /// Claims the next closed batch (full, or followed by another context) while a request is
+    /// in flight. An open batch is left to grow, or for the claim after the request.
+    private func prefetch(leaseMillis: Int64) -> ClaimedBatch? {
+        do {
+            return try queue.claimNextBatch(limits: settings.batchLimits, includeOpenBatch: false, leaseMillis: leaseMillis)
+        } catch {
+            logger.warning("cannot claim the next batch during a request; claiming it after", metadata: ["error": "\(error)"])
+            return nil
+        }
+    }
+
+    /// `batch`, claimed a while ago, with a lease long enough for a whole request; `nil` when
+    /// its lease was lost meanwhile (another worker recovered it after it expired).
+    private func readyToSend(_ batch: ClaimedBatch, leaseMillis: Int64) -> ClaimedBatch? {
+        // Claimed within the last second: the lease still covers a request timeout.
+        if batch.leaseExpiresAtMillis - clock.nowMillis() >= leaseMillis - 1_000 { return batch }
+        do {
+            var renewed = batch
+            renewed.leaseExpiresAtMillis = try queue.renewLease(batchId: batch.id, leaseMillis: leaseMillis)
+            return renewed
+        } catch {
+            logger.warning("lost the lease of a claimed batch before sending it; another worker has it", metadata: ["batch": "\(batch.id)", "error": "\(error)"])
+            return nil
+        }
+    }
+
+    /// Gives back a batch claimed but not sent.
+    private func release(_ batch: ClaimedBatch) {
+        do {
+            try queue.releaseClaim(batchId: batch.id)
+        } catch {
+            logger.warning("cannot give back a claimed batch; its lease will expire", metadata: ["batch": "\(batch.id)", "error": "\(error)"])
+        }
+    }
+
+    /// Posts `logEvent` and starts the request of `batch`.
+    private func start(_ batch: ClaimedBatch) -> InFlight {
         let logEvent = LogEvent.batch(context: batch.context, visitors: batch.visitors)
         notificationCenter.post(.logEvent(logEvent))
         logger.debug("dispatching batch", metadata: ["batch": "\(batch.id)", "events": "\(batch.members.count)", "attempt": "\(batch.attempts)"])
+        return InFlight(batch: batch, race: DispatchRace(dispatcher, logEvent))
+    }
 
-        guard let result = await DispatchRace.run(dispatcher, logEvent) else {
-            // The stop deadline passed mid-request: leave the batch for the next processor.
-            let reason = "the processor stopped before the response"
-            do {
-                try queue.scheduleRetry(batchId: batch.id, notBeforeMillis: clock.nowMillis(), status: nil, error: reason)
-            } catch {
-                logger.warning("cannot release an abandoned batch; its lease will expire", metadata: ["batch": "\(batch.id)", "error": "\(error)"])
-            }
-            post(batch, status: nil, result: .abandoned, reason: reason)
-            return
+    /// Leaves a batch whose response will not be waited for to the next processor, due now.
+    private func abandon(_ batch: ClaimedBatch) {
+        let reason = "the processor stopped before the response"
+        do {
+            try queue.scheduleRetry(batchId: batch.id, notBeforeMillis: clock.nowMillis(), status: nil, error: reason)
+        } catch {
+            logger.warning("cannot release an abandoned batch; its lease will expire", metadata: ["batch": "\(batch.id)", "error": "\(error)"])
         }
+        post(batch, status: nil, result: .abandoned, reason: reason)
+    }
 
+    /// Records what a response means for `batch` and posts the outcome.
+    private func record(_ batch: ClaimedBatch, _ action: DispatchDecision.Action, _ result: DispatchDecision.Result) {
         let now = clock.nowMillis()
-        if case .response(let response) = result, !response.body.isEmpty, !response.isSuccess {
-            logger.debug("response body", metadata: ["batch": "\(batch.id)", "status": "\(response.status)", "body": "\(DispatchDecision.describe(response))"])
-        }
-        let action = DispatchDecision.decide(
-            result, eventCount: batch.members.count, attempts: batch.attempts,
-            oldestEnqueuedAtMillis: batch.oldestEnqueuedAtMillis, nowMillis: now,
-            policy: settings.retry, unit: Double.random(in: 0..<1)
-        )
         do {
             switch action {
             case .markSent(let status):

@@ -32,6 +32,15 @@ public enum DispatchDecision {
         case split(status: Int, reason: String)
         /// Move the members to the dead letters.
         case deadLetter(status: Int?, reason: String)
+
+        /// Whether the batch's events go back to pending (a retry or a split): they are older
+        /// than any batch claimed after them, so they come first again.
+        public var returnsEventsToPending: Bool {
+            switch self {
+            case .retry, .split: true
+            case .markSent, .deadLetter: false
+            }
+        }
     }
 
     /// Decides what `result` means for a batch.

@@ -42,13 +42,17 @@ extension EventQueue {
                 return try reclaim(batchId: batchId, now: now, leaseExpires: leaseExpires, in: &state)
             }
 
+            var candidateIds: [Int64] = []
             let candidates = try state.connection.query(
                 """
-                SELECT context_id, bytes FROM events
+                SELECT id, context_id, bytes FROM events
                 WHERE state = 'pending' AND batch_id IS NULL AND id >= ? ORDER BY id LIMIT ?
                 """,
                 [.integer(first.0), .int(limits.maxEvents + 1)]
-            ) { BatchCut.Candidate(contextId: $0.int64(0), bytes: $0.int(1)) }
+            ) { row in
+                candidateIds.append(row.int64(0))
+                return BatchCut.Candidate(contextId: row.int64(1), bytes: row.int(2))
+            }
             guard let firstCandidate = candidates.first else { return nil }
             let context = try context(id: firstCandidate.contextId, in: &state)
             guard let cut = BatchCut.cut(
@@ -68,13 +72,16 @@ extension EventQueue {
             )
             let batchId = state.connection.lastInsertRowID
             // The cut events are exactly the first `count` unbatched pending events from `first`,
-            // so they are the ones with the lowest ids in that set.
+            // so the unbatched pending events from `first` to the last of them, and nothing else.
+            let cutMembers = "state = 'pending' AND batch_id IS NULL AND id BETWEEN ? AND ?"
+            let range: [SQLiteValue] = [.integer(first.0), .integer(candidateIds[cut.count - 1])]
+            let batch = try claimedBatch(id: batchId, members: cutMembers, range, context: context, attempts: 1, bodyBytes: cut.bodyBytes, leaseExpires: leaseExpires, in: &state)
             try moveEvents(
-                where: "id IN (SELECT id FROM events WHERE state = 'pending' AND batch_id IS NULL AND id >= ? ORDER BY id LIMIT ?)",
-                [.integer(first.0), .int(cut.count)],
-                to: .inflight, setting: "batch_id = ?, attempts = attempts + 1", [.integer(batchId)], in: &state
+                where: cutMembers, range, to: .inflight, setting: "batch_id = ?, attempts = attempts + 1", [.integer(batchId)],
+                known: (from: .pending, events: cut.count, bytes: candidates.prefix(cut.count).reduce(0) { $0 + $1.bytes }),
+                in: &state
             )
-            return try claimedBatch(id: batchId, context: context, attempts: 1, bodyBytes: cut.bodyBytes, leaseExpires: leaseExpires, in: &state)
+            return batch
         }
     }
 
@@ -98,14 +105,21 @@ extension EventQueue {
             to: .inflight, setting: "attempts = attempts + 1", in: &state
         )
         let context = try context(id: row.0, in: &state)
-        return try claimedBatch(id: batchId, context: context, attempts: row.1 + 1, bodyBytes: row.2, leaseExpires: leaseExpires, in: &state)
+        return try claimedBatch(
+            id: batchId, members: "batch_id = ?", [.integer(batchId)], context: context, attempts: row.1 + 1, bodyBytes: row.2,
+            leaseExpires: leaseExpires, in: &state
+        )
     }
 
-    private func claimedBatch(id: Int64, context: EventContext, attempts: Int, bodyBytes: Int, leaseExpires: Int64, in state: inout State) throws -> ClaimedBatch {
+    /// The claimed batch `id` whose members are the events that `filter` selects.
+    private func claimedBatch(
+        id: Int64, members filter: String, _ filterArguments: [SQLiteValue], context: EventContext, attempts: Int, bodyBytes: Int,
+        leaseExpires: Int64, in state: inout State
+    ) throws -> ClaimedBatch {
         var oldest = Int64.max
         let members = try state.connection.query(
-            "SELECT id, uuid, visitor_json, enqueued_at FROM events WHERE batch_id = ? ORDER BY id",
-            [.integer(id)]
+            "SELECT id, uuid, visitor_json, enqueued_at FROM events WHERE \(filter) ORDER BY id",
+            filterArguments
         ) { row in
             oldest = min(oldest, row.int64(3))
             return ClaimedBatch.Member(id: row.int64(0), uuid: row.text(1), visitorJSON: row.text(2))

@@ -51,6 +51,46 @@ extension EventQueue {
         }
     }
 
+    /// Gives back a batch that was claimed but never dispatched: it is due again at once, with
+    /// the same members, and the claim is not counted as an attempt. A worker that claimed the
+    /// next batch while a request was in flight uses this when it cannot send it after all
+    /// (the request failed and its events keep their place, or the processor stopped).
+    ///
+    /// - Throws: ``QueueError/batchNotInFlight(batchId:)`` unless the batch is in flight under
+    ///   this queue's lease.
+    public func releaseClaim(batchId: Int64) throws(QueueError) {
+        let now = clock.nowMillis()
+        try write { state in
+            try requireOwnedInflight(batchId, in: &state)
+            try state.connection.run(
+                """
+                UPDATE batches SET state = 'retry', attempts = max(attempts - 1, 0), next_attempt_at = ?,
+                lease_owner = NULL, lease_expires_at = NULL WHERE id = ?
+                """,
+                [.integer(now), .integer(batchId)]
+            )
+            try moveEvents(
+                where: "batch_id = ? AND state = 'inflight'", [.integer(batchId)],
+                to: .pending, setting: "attempts = max(attempts - 1, 0), next_attempt_at = ?", [.integer(now)], in: &state
+            )
+        }
+    }
+
+    /// Extends the lease of a batch this queue has in flight to `leaseMillis` from now.
+    ///
+    /// - Returns: the new expiry time.
+    /// - Throws: ``QueueError/batchNotInFlight(batchId:)`` unless the batch is still in flight
+    ///   under this queue's lease (another worker may have recovered it after it expired).
+    @discardableResult
+    public func renewLease(batchId: Int64, leaseMillis: Int64 = EventQueue.defaultLeaseMillis) throws(QueueError) -> Int64 {
+        let expires = clock.nowMillis() + leaseMillis
+        try write { state in
+            try requireOwnedInflight(batchId, in: &state)
+            try state.connection.run("UPDATE batches SET lease_expires_at = ? WHERE id = ?", [.integer(expires), .integer(batchId)])
+        }
+        return expires
+    }
+
     /// Moves the batch's events to the dead letters with the status and reason.
     ///
     /// - Throws: ``QueueError/batchNotInFlight(batchId:)`` unless the batch is in flight under

@@ -191,18 +191,26 @@ public final class EventQueue: Sendable {
     /// Sets `state` to `newState` (and the other columns of `assignments`, e.g. `"batch_id = ?"`)
     /// on the events that `filter` selects, and moves their count and bytes in `totals`.
     ///
+    /// - Parameter known: what the filter selects, when the caller knows it exactly (a claim
+    ///   that has just read the rows): spares counting them again.
     /// - Returns: how many events were changed.
     @discardableResult
     func moveEvents(
         where filter: String, _ filterArguments: [SQLiteValue],
         to newState: EventState, setting assignments: String = "", _ assignmentArguments: [SQLiteValue] = [],
+        known: (from: EventState, events: Int, bytes: Int)? = nil,
         in state: inout State
     ) throws -> Int {
-        let moving = try countByState(where: filter, filterArguments, in: &state)
+        let moving = try known.map { [($0.from.rawValue, (events: $0.events, bytes: $0.bytes))] }
+            ?? countByState(where: filter, filterArguments, in: &state)
         let changed = try state.connection.run(
             "UPDATE events SET state = ?\(assignments.isEmpty ? "" : ", " + assignments) WHERE \(filter)",
             [.text(newState.rawValue)] + assignmentArguments + filterArguments
         )
+        if let known, changed != known.events {
+            // Rolls the transaction back rather than let `totals` drift.
+            throw SQLiteError(extendedCode: 1, message: "expected to change \(known.events) events, changed \(changed)")
+        }
         for (oldState, count) in moving where oldState != newState.rawValue {
             try addToTotals(oldState, events: -count.events, bytes: -count.bytes, in: &state)
             try addToTotals(newState.rawValue, events: count.events, bytes: count.bytes, in: &state)

@@ -5,24 +5,37 @@ import Logging
 ///
 /// SQLite's own automatic checkpoint runs inside the commit that crosses its threshold: that
 /// one append pays for copying the log into the database file and syncing it, tens of
-/// milliseconds for a 40 MB log. Here a commit that leaves more than ``backgroundFrames`` in the
-/// log only asks for a checkpoint, which a second connection runs on its own thread while the
-/// queue goes on writing (WAL lets a passive checkpoint run beside a writer). Should the log
-/// still reach ``inlineFrames`` (the background connection cannot keep up, or cannot open), the
-/// committing connection checkpoints itself, as SQLite would have.
+/// milliseconds for a 40 MB log. Here, once the log holds ``backgroundFrames`` frames, a commit
+/// only asks for a checkpoint (again after each ``stepFrames`` more), which a second connection
+/// runs on its own thread while the queue goes on writing (WAL lets a passive checkpoint run
+/// beside a writer). A log can only start over from its beginning once a checkpoint has copied
+/// all of it, which a checkpoint beside a steady writer never quite does: when the log reaches
+/// ``inlineFrames``, the committing connection checkpoints the little that is left itself, and
+/// the log starts over. It does the same when the background connection cannot keep up or
+/// cannot open.
 ///
 /// `@unchecked Sendable`: `connection` is only touched on the serial `worker` queue, and the
 /// flags only under `flags`' lock.
 final class WALCheckpointer: @unchecked Sendable {
-    /// Log frames (pages) after which a commit asks for a background checkpoint: about 40 MB.
+    /// Log frames (pages) from which commits ask for background checkpoints: about 40 MB.
     static let backgroundFrames = 10_000
+    /// Frames committed since the last background checkpoint before another is asked for:
+    /// 4 MB, so that a busy writer does not keep a checkpoint running for a few pages each.
+    static let stepFrames = 1_000
     /// Log frames after which the committing connection checkpoints itself: about 80 MB.
     static let inlineFrames = 20_000
+
+    private struct Flags {
+        var scheduled = false
+        var closed = false
+        /// The log's frames when the last background checkpoint began: all copied since.
+        var copiedUpTo = 0
+    }
 
     private let path: String
     private let logger: Logger
     private let worker = DispatchQueue(label: "EventSpool.checkpoint")
-    private let flags = LockedValue((scheduled: false, closed: false))
+    private let flags = LockedValue(Flags())
     private var connection: SQLiteConnection?
 
     private init(path: String, logger: Logger) {
@@ -44,17 +57,21 @@ final class WALCheckpointer: @unchecked Sendable {
                     logger.warning("cannot checkpoint the queue's log", metadata: ["path": "\(path)", "error": "\(error)"])
                 }
             } else if frames >= backgroundFrames {
-                checkpointer.request()
+                checkpointer.committed(frames: frames)
             }
         }
         return checkpointer
     }
 
-    /// Schedules a checkpoint on the background connection, unless one is already waiting.
-    func request() {
+    /// A commit left `frames` frames in the log: schedules a background checkpoint unless one
+    /// is under way or fewer than ``stepFrames`` frames came since the last.
+    private func committed(frames: Int) {
         let schedule = flags.withLock { flags in
-            guard !flags.closed, !flags.scheduled else { return false }
+            // Fewer frames than were copied: the log has started over.
+            if frames < flags.copiedUpTo { flags.copiedUpTo = 0 }
+            guard !flags.closed, !flags.scheduled, frames - flags.copiedUpTo >= Self.stepFrames else { return false }
             flags.scheduled = true
+            flags.copiedUpTo = frames
             return true
         }
         if schedule { worker.async { self.checkpoint() } }
@@ -71,11 +88,8 @@ final class WALCheckpointer: @unchecked Sendable {
     }
 
     private func checkpoint() {
-        // Cleared first: a commit during this checkpoint schedules the next one.
-        let closed = flags.withLock { flags in
-            flags.scheduled = false
-            return flags.closed
-        }
+        let closed = flags.withLock { $0.closed }
+        defer { flags.withLock { $0.scheduled = false } }
         guard !closed else { return }
         do {
             if connection == nil {
