@@ -46,7 +46,7 @@ final class WALCheckpointer: @unchecked Sendable {
     /// Takes over checkpointing of `writer`, the queue's connection to the file at `path`.
     static func install(
         on writer: SQLiteConnection, path: String, logger: Logger,
-        backgroundFrames: Int = backgroundFrames, inlineFrames: Int = inlineFrames
+        backgroundFrames: Int = backgroundFrames, stepFrames: Int = stepFrames, inlineFrames: Int = inlineFrames
     ) -> WALCheckpointer {
         let checkpointer = WALCheckpointer(path: path, logger: logger)
         writer.onWALCommit { [unowned writer] frames in
@@ -57,19 +57,19 @@ final class WALCheckpointer: @unchecked Sendable {
                     logger.warning("cannot checkpoint the queue's log", metadata: ["path": "\(path)", "error": "\(error)"])
                 }
             } else if frames >= backgroundFrames {
-                checkpointer.committed(frames: frames)
+                checkpointer.committed(frames: frames, step: stepFrames)
             }
         }
         return checkpointer
     }
 
     /// A commit left `frames` frames in the log: schedules a background checkpoint unless one
-    /// is under way or fewer than ``stepFrames`` frames came since the last.
-    private func committed(frames: Int) {
+    /// is under way or fewer than `step` frames came since the last.
+    private func committed(frames: Int, step: Int) {
         let schedule = flags.withLock { flags in
             // Fewer frames than were copied: the log has started over.
             if frames < flags.copiedUpTo { flags.copiedUpTo = 0 }
-            guard !flags.closed, !flags.scheduled, frames - flags.copiedUpTo >= Self.stepFrames else { return false }
+            guard !flags.closed, !flags.scheduled, frames - flags.copiedUpTo >= step else { return false }
             flags.scheduled = true
             flags.copiedUpTo = frames
             return true

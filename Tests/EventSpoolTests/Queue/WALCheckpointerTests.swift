@@ -14,7 +14,7 @@ struct WALCheckpointerTests {
         _ = try writer.queryOne("PRAGMA journal_mode = WAL") { $0.text(0) }
         try writer.execute("CREATE TABLE filler (bytes BLOB)")
         let checkpointer = WALCheckpointer.install(
-            on: writer, path: path, logger: Logger(label: "test"), backgroundFrames: backgroundFrames, inlineFrames: inlineFrames
+            on: writer, path: path, logger: Logger(label: "test"), backgroundFrames: backgroundFrames, stepFrames: 10, inlineFrames: inlineFrames
         )
         return (writer, checkpointer, path)
     }
