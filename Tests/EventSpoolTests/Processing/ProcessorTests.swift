@@ -126,6 +126,53 @@ struct ProcessorTests {
         await next.stop()
     }
 
+    @Test func batchClaimedDuringAFailedRequestWaitsForTheFailedEvents() async throws {
+        // While [0, 1] is on its way the worker claims [2, 3]. The 413 splits [0, 1]: its halves
+        // are older, so [2, 3] is given back and goes after them, its claim not counted.
+        let dispatcher = ScriptedDispatcher([.status(413)])
+        let processor = try makeProcessor(dispatcher, batchSize: 2)
+        for index in 0..<6 { try processor.process(QueueFixtures.event(index)) }
+        processor.start()
+        try await processor.flushAndWait()
+        let uuid = { (index: Int) in QueueFixtures.event(index).uuid }
+        #expect(dispatcher.batches == [[uuid(0), uuid(1)], [uuid(0)], [uuid(1)], [uuid(2), uuid(3)], [uuid(4), uuid(5)]])
+        #expect(try processor.queue.list(state: .sent).filter { $0.uuid >= uuid(2) }.map(\.attempts) == [1, 1, 1, 1])
+        await processor.stop()
+    }
+
+    @Test func batchClaimedDuringARequestIsGivenBackWhenTheProcessorStops() async throws {
+        let hung = ScriptedDispatcher([.hang])
+        let processor = try makeProcessor(hung, batchSize: 2, timeout: 0.3)
+        for index in 0..<4 { try processor.process(QueueFixtures.event(index)) }
+        processor.start()
+        #expect(await eventually { hung.requests.count == 1 })
+        #expect(await eventually { (try? processor.queue.stats().inflight) == 4 }, "[2, 3] is claimed while [0, 1] hangs")
+        await processor.stop()
+        let stats = try processor.queue.stats()
+        #expect(stats.inflight == 0 && stats.pending == 4)
+        // The abandoned request counts as an attempt; the batch that never went out does not.
+        #expect(try processor.queue.list(state: .pending).map(\.attempts) == [1, 1, 0, 0])
+    }
+
+    @Test func groupOfEventsIsWrittenInOneCallAndSent() async throws {
+        let dispatcher = ScriptedDispatcher()
+        let processor = try makeProcessor(dispatcher, batchSize: 4)
+        try processor.process(QueueFixtures.event(0))
+        let outcomes = try processor.process(contentsOf: QueueFixtures.events(0..<6))
+        #expect(outcomes.count == 6)
+        #expect(outcomes.first == .duplicate)
+        #expect(outcomes.dropFirst().allSatisfy { if case .appended = $0 { true } else { false } })
+        processor.start()
+        try await processor.flushAndWait()
+        #expect(dispatcher.batches.map(\.count) == [4, 2])
+
+        let huge = QueueFixtures.event(99, size: 3_600_000)
+        #expect(throws: ProcessorError.self) { try processor.process(contentsOf: [QueueFixtures.event(7), huge]) }
+        #expect(try processor.queue.stats().pending == 0, "a group with an event too large to send writes nothing")
+        await processor.stop()
+        #expect(throws: ProcessorError.stopped) { try processor.process(contentsOf: [QueueFixtures.event(8)]) }
+    }
+
     @Test func retryableFailureIsResentByteIdenticalThenDelivered() async throws {
         let dispatcher = ScriptedDispatcher([.status(503), .failure("connection reset")])
         let processor = try makeProcessor(dispatcher)

@@ -175,6 +175,49 @@ struct QueueClaimTests {
         #expect(try other.stats().sent == 4)
     }
 
+    @Test func releasedClaimIsClaimedAgainWholeWithoutCountingAnAttempt() throws {
+        let queue = try openQueue()
+        _ = try queue.append(contentsOf: QueueFixtures.events(0..<5))
+        let claimed = try #require(try queue.claimNextBatch(limits: BatchLimits(maxEvents: 3), includeOpenBatch: false))
+        try queue.releaseClaim(batchId: claimed.id)
+        #expect(try queue.stats().inflight == 0)
+        #expect(try queue.stats().retries == 0, "a release is not a failed attempt")
+        #expect(try queue.list(state: .pending).map(\.attempts) == [0, 0, 0, 0, 0])
+
+        let again = try #require(try queue.claimNextBatch(limits: BatchLimits(maxEvents: 3), includeOpenBatch: false))
+        #expect(again.id == claimed.id && again.uuids == claimed.uuids && again.attempts == 1)
+        // A released retry keeps the attempts it had before the claim.
+        try queue.scheduleRetry(batchId: again.id, notBeforeMillis: clock.nowMillis(), status: 503, error: "busy")
+        let retried = try #require(try queue.claimNextBatch(limits: BatchLimits(maxEvents: 3), includeOpenBatch: false))
+        #expect(retried.attempts == 2)
+        try queue.releaseClaim(batchId: retried.id)
+        #expect(try #require(try queue.claimNextBatch(limits: BatchLimits(maxEvents: 3), includeOpenBatch: false)).attempts == 2)
+    }
+
+    @Test func releasingABatchNotInFlightHereIsRefused() throws {
+        let queue = try openQueue()
+        _ = try queue.append(contentsOf: QueueFixtures.events(0..<2))
+        let batch = try #require(try queue.claimNextBatch(limits: BatchLimits(), includeOpenBatch: true))
+        #expect(throws: QueueError.batchNotInFlight(batchId: batch.id)) { try openQueue().releaseClaim(batchId: batch.id) }
+        try queue.markSent(batchId: batch.id, status: 204)
+        #expect(throws: QueueError.batchNotInFlight(batchId: batch.id)) { try queue.releaseClaim(batchId: batch.id) }
+        #expect(try queue.stats().sent == 2)
+    }
+
+    @Test func renewedLeaseHoldsUntilItsNewExpiryAndFailsOnceAnotherWorkerHasTheBatch() throws {
+        let queue = try openQueue()
+        _ = try queue.append(contentsOf: QueueFixtures.events(0..<2))
+        let batch = try #require(try queue.claimNextBatch(limits: BatchLimits(), includeOpenBatch: true, leaseMillis: 10_000))
+        clock.advance(byMillis: 8_000)
+        #expect(try queue.renewLease(batchId: batch.id, leaseMillis: 10_000) == clock.nowMillis() + 10_000)
+        let other = try openQueue()
+        clock.advance(byMillis: 8_000)
+        #expect(try other.claimNextBatch(limits: BatchLimits(), includeOpenBatch: true) == nil, "the renewed lease holds")
+        clock.advance(byMillis: 2_000)
+        #expect(try other.claimNextBatch(limits: BatchLimits(), includeOpenBatch: true)?.id == batch.id)
+        #expect(throws: QueueError.batchNotInFlight(batchId: batch.id)) { try queue.renewLease(batchId: batch.id) }
+    }
+
     @Test func leaseOfAnExitedProcessOnThisHostIsTakenBackAtOnce() throws {
         let queue = try openQueue()
         _ = try queue.append(contentsOf: QueueFixtures.events(0..<2))
