@@ -48,12 +48,8 @@ func queueConversions(_ count: Int, into queue: EventQueue) throws {
 func endToEnd(_ label: String, endpoint: String) async -> Double {
     do {
         let queue = try EventQueue(path: try freshPath())
-        var dispatch = HTTPEventDispatcher.Configuration()
-        dispatch.endpoint = endpoint
-        let dispatcher = try HTTPEventDispatcher(configuration: dispatch)
-        var settings = ProcessorConfiguration()
-        settings.batchSize = 100
-        let processor = try BatchEventProcessor(queue: queue, configuration: settings, dispatcher: dispatcher)
+        let dispatcher = try httpDispatcher(to: endpoint)
+        let processor = try BatchEventProcessor(queue: queue, configuration: batchesOf100, dispatcher: dispatcher)
         let started = Date()
         processor.start()
         // The producer runs on a thread of its own, as an application's request handlers would,
@@ -78,6 +74,20 @@ func endToEnd(_ label: String, endpoint: String) async -> Double {
         return 0
     }
 }
+
+/// The default dispatcher, sending every request to `endpoint`.
+func httpDispatcher(to endpoint: String) throws -> HTTPEventDispatcher {
+    var configuration = HTTPEventDispatcher.Configuration()
+    configuration.endpoint = endpoint
+    return try HTTPEventDispatcher(configuration: configuration)
+}
+
+/// The processor settings of every benchmark here: batch size 100, the rest as by default.
+let batchesOf100: ProcessorConfiguration = {
+    var settings = ProcessorConfiguration()
+    settings.batchSize = 100
+    return settings
+}()
 
 /// Runs `body` on a new thread and waits for it without holding a thread of the task pool.
 func onProducerThread(_ body: @escaping @Sendable () throws -> Void) async throws {
@@ -128,9 +138,7 @@ let benchmarks: @Sendable () -> Void = {
             var batch: [SerializedEvent] = []
             try makeConversions(1_000) { batch = Array($0.prefix(100)) }
             guard let logEvent = LogEvent.batch(batch) else { return }
-            var dispatch = HTTPEventDispatcher.Configuration()
-            dispatch.endpoint = server.url
-            let dispatcher = try HTTPEventDispatcher(configuration: dispatch)
+            let dispatcher = try httpDispatcher(to: server.url)
             _ = try await dispatcher.dispatch(logEvent)
             let started = Date()
             benchmark.startMeasurement()
@@ -153,9 +161,7 @@ let benchmarks: @Sendable () -> Void = {
         do {
             let queue = try EventQueue(path: try freshPath())
             try queueConversions(100_000, into: queue)
-            var settings = ProcessorConfiguration()
-            settings.batchSize = 100
-            let processor = try BatchEventProcessor(queue: queue, configuration: settings, dispatcher: dispatcher)
+            let processor = try BatchEventProcessor(queue: queue, configuration: batchesOf100, dispatcher: dispatcher)
             let started = Date()
             processor.start()
             try await processor.flushAndWait()
@@ -179,9 +185,7 @@ let benchmarks: @Sendable () -> Void = {
         configuration: .init(metrics: [.wallClock, .peakMemoryResident], scalingFactor: .one, maxDuration: .seconds(60), maxIterations: 3)
     ) { benchmark, server in
         do {
-            var dispatch = HTTPEventDispatcher.Configuration()
-            dispatch.endpoint = server.url
-            let dispatcher = try HTTPEventDispatcher(configuration: dispatch)
+            let dispatcher = try httpDispatcher(to: server.url)
             await sendQueued("worker with HTTP", dispatcher)
             try await dispatcher.shutdown()
         } catch {
@@ -199,12 +203,8 @@ let benchmarks: @Sendable () -> Void = {
     ) { benchmark, setup in
         do {
             let (collector, path) = setup
-            var dispatch = HTTPEventDispatcher.Configuration()
-            dispatch.endpoint = collector.url.absoluteString
-            let dispatcher = try HTTPEventDispatcher(configuration: dispatch)
-            var settings = ProcessorConfiguration()
-            settings.batchSize = 100
-            let processor = try BatchEventProcessor(queuePath: path, configuration: settings, dispatcher: dispatcher)
+            let dispatcher = try httpDispatcher(to: collector.url.absoluteString)
+            let processor = try BatchEventProcessor(queuePath: path, configuration: batchesOf100, dispatcher: dispatcher)
             let started = Date()
             benchmark.startMeasurement()
             processor.start()
