@@ -149,31 +149,13 @@ final class BatchWorker: Sendable {
                     }
                 }
 
-                if let batch {
-                    resume(state.withLock { $0.machine.batchClaimed(firstEventId: batch.members.first?.id ?? 0) })
-                    inFlight = start(batch)
-                } else {
-                    let (done, finish) = state.withLock { $0.machine.nothingToClaim() }
-                    resume(done)
+                guard let batch else {
+                    let finish = await idle(nowMillis: now, nextPrune: &nextPrune, pruneMillis: pruneMillis)
                     if finish { break }
-
-                    if now >= nextPrune {
-                        do { try queue.pruneSent() } catch { logger.warning("cannot prune sent events", metadata: ["error": "\(error)"]) }
-                        nextPrune = now + pruneMillis
-                    }
-                    let schedule: PendingSchedule
-                    do {
-                        schedule = try queue.pendingSchedule()
-                    } catch {
-                        logger.error("cannot read the queue's schedule; trying again in a second", metadata: ["error": "\(error)"])
-                        await wake.wait(nanoseconds: 1_000_000_000)
-                        continue
-                    }
-                    let wakeAt = [state.withLock { $0.machine.wakeTime(schedule: schedule, nowMillis: now) }, nextPrune].compactMap { $0 }.min() ?? nextPrune
-                    let delay = max(0, wakeAt - clock.nowMillis())
-                    await wake.wait(nanoseconds: UInt64(delay) * 1_000_000)
                     continue
                 }
+                resume(state.withLock { $0.machine.batchClaimed(firstEventId: batch.members.first?.id ?? 0) })
+                inFlight = start(batch)
             }
             guard let current = inFlight else { continue }
 
@@ -182,14 +164,7 @@ final class BatchWorker: Sendable {
             inFlight = nil
 
             let now = clock.nowMillis()
-            if case .response(let response) = result, !response.body.isEmpty, !response.isSuccess {
-                logger.debug("response body", metadata: ["batch": "\(current.batch.id)", "status": "\(response.status)", "body": "\(DispatchDecision.describe(response))"])
-            }
-            let action = DispatchDecision.decide(
-                result, eventCount: current.batch.members.count, attempts: current.batch.attempts,
-                oldestEnqueuedAtMillis: current.batch.oldestEnqueuedAtMillis, nowMillis: now,
-                policy: settings.retry, unit: Double.random(in: 0..<1)
-            )
+            let action = decide(current.batch, result, nowMillis: now)
             if case .markSent = action, let next = prepared, !state.withLock({ $0.machine.isPastDeadline(nowMillis: now) }) {
                 // The next request goes out first; this 2xx is recorded while it is on its way,
                 // and only then do flushes count the next batch's events as tried.
@@ -217,6 +192,45 @@ final class BatchWorker: Sendable {
         }
         if let prepared { release(prepared) }
         resume(state.withLock { $0.machine.finished() })
+    }
+
+    /// Nothing was due: completes the flushes that covered, prunes sent rows when it is time,
+    /// and sleeps until the next batch is due or something wakes the worker.
+    ///
+    /// - Returns: whether the worker should finish (a stop, with nothing left to send).
+    private func idle(nowMillis now: Int64, nextPrune: inout Int64, pruneMillis: Int64) async -> Bool {
+        let (done, finish) = state.withLock { $0.machine.nothingToClaim() }
+        resume(done)
+        if finish { return true }
+
+        if now >= nextPrune {
+            do { try queue.pruneSent() } catch { logger.warning("cannot prune sent events", metadata: ["error": "\(error)"]) }
+            nextPrune = now + pruneMillis
+        }
+        let schedule: PendingSchedule
+        do {
+            schedule = try queue.pendingSchedule()
+        } catch {
+            logger.error("cannot read the queue's schedule; trying again in a second", metadata: ["error": "\(error)"])
+            await wake.wait(nanoseconds: 1_000_000_000)
+            return false
+        }
+        let wakeAt = [state.withLock { $0.machine.wakeTime(schedule: schedule, nowMillis: now) }, nextPrune].compactMap { $0 }.min() ?? nextPrune
+        let delay = max(0, wakeAt - clock.nowMillis())
+        await wake.wait(nanoseconds: UInt64(delay) * 1_000_000)
+        return false
+    }
+
+    /// What the result of `batch`'s request means (spec §6).
+    private func decide(_ batch: ClaimedBatch, _ result: DispatchDecision.Result, nowMillis now: Int64) -> DispatchDecision.Action {
+        if case .response(let response) = result, !response.body.isEmpty, !response.isSuccess {
+            logger.debug("response body", metadata: ["batch": "\(batch.id)", "status": "\(response.status)", "body": "\(DispatchDecision.describe(response))"])
+        }
+        return DispatchDecision.decide(
+            result, eventCount: batch.members.count, attempts: batch.attempts,
+            oldestEnqueuedAtMillis: batch.oldestEnqueuedAtMillis, nowMillis: now,
+            policy: settings.retry, unit: Double.random(in: 0..<1)
+        )
     }
 
     /// Claims the next closed batch (full, or followed by another context) while a request is

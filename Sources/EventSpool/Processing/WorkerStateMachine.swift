@@ -8,6 +8,10 @@
 /// 2. otherwise tell ``nothingToClaim()``, which completes flushes and says whether to finish;
 /// 3. sleep until ``wakeTime(schedule:nowMillis:)`` or until woken by `process`, `flush` or `stop`.
 ///
+/// A batch the loop claims ahead, while a request is in flight, is told to
+/// ``batchClaimed(firstEventId:)`` only when its own request starts and the outcome before it is
+/// recorded, so that flushes complete in the order events are tried.
+///
 /// Requests (`flush`, `stop`) can arrive at any moment from other threads. Each is stamped with
 /// a sequence number, and a claim that found nothing completes only the requests made before
 /// that claim began: a flush asked for while the claim ran must see a claim of its own.
