@@ -180,12 +180,14 @@ public final class BatchEventProcessor: Service, Sendable {
     /// Sends everything pending now and returns once the events pending at the call have been
     /// tried (sent, or failed and scheduled for a retry or dead-lettered).
     ///
-    /// - Throws: ``ProcessorError/notStarted`` when the worker is not running.
+    /// - Throws: ``ProcessorError/notStarted`` when the worker is not running;
+    ///   ``ProcessorError/cancelled`` when the awaiting task is cancelled first (the flush goes on).
     public func flushAndWait() async throws(ProcessorError) {
         guard worker.isStarted else { throw .notStarted }
         let mark: Int64
         do { mark = try queue.lastEventId() } catch { throw .queue(error) }
         await worker.flushAndWait(lastEventId: mark)
+        if Task.isCancelled { throw .cancelled }
     }
 
     /// Tells the processor a datafile became active. A new revision posts `configUpdate` to

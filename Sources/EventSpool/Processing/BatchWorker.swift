@@ -55,18 +55,27 @@ final class BatchWorker: Sendable {
         wake.signal()
     }
 
-    /// Returns once every event queued up to `lastEventId` has been tried, or the loop ends.
+    /// Returns once every event queued up to `lastEventId` has been tried, the loop ends, or
+    /// the calling task is cancelled (the flush itself goes on).
     func flushAndWait(lastEventId: Int64) async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let resumeNow = state.withLock { state in
-                if state.machine.phase == .stopped { return true }
-                let token = state.nextToken
-                state.nextToken += 1
-                state.waiters[token] = continuation
-                state.machine.requestFlush(token: token, lastEventId: lastEventId)
-                return false
+        let token = state.withLock { state in
+            defer { state.nextToken += 1 }
+            return state.nextToken
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let resumeNow = state.withLock { state in
+                    if state.machine.phase == .stopped || Task.isCancelled { return true }
+                    state.waiters[token] = continuation
+                    state.machine.requestFlush(token: token, lastEventId: lastEventId)
+                    return false
+                }
+                if resumeNow { continuation.resume() } else { wake.signal() }
             }
-            if resumeNow { continuation.resume() } else { wake.signal() }
+        } onCancel: {
+            // Under the same lock as the install above: either it finds the waiter, or the
+            // install sees the cancellation.
+            state.withLock { $0.waiters.removeValue(forKey: token) }?.resume()
         }
     }
 

@@ -7,6 +7,9 @@ public enum ProcessorError: Error, Sendable, Equatable, CustomStringConvertible 
     case eventTooLarge(uuid: String, bodyBytes: Int, maxBatchBytes: Int)
     /// `flushAndWait()` before `start()`: no worker is running to send anything.
     case notStarted
+    /// The task awaiting `flushAndWait()` was cancelled before the flush completed; the
+    /// worker goes on sending.
+    case cancelled
     /// The queue refused the event (duplicate uuid, full, disk full, …); nothing was written.
     case queue(QueueError)
 
@@ -18,6 +21,8 @@ public enum ProcessorError: Error, Sendable, Equatable, CustomStringConvertible 
             "event \(uuid) alone makes a \(bodyBytes)-byte request, over maxBatchBytes (\(maxBatchBytes)); shrink its attributes or tags"
         case .notStarted:
             "the processor has not been started; call start() (or run it in a ServiceGroup) before awaiting a flush"
+        case .cancelled:
+            "the wait for the flush was cancelled; the events are still queued and the worker goes on sending them"
         case .queue(let error):
             error.description
         }

@@ -30,10 +30,11 @@ extension EventQueue {
             outcomes.reserveCapacity(events.count)
             let insert = try state.connection.statement(
                 """
-                INSERT INTO events (uuid, uuid_key, kind, user_id, context_id, visitor_json, bytes, event_time, enqueued_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO events (uuid, uuid_key, kind, user_id, context_id, bytes, event_time, enqueued_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                 """
             )
+            let insertBody = try state.connection.statement("INSERT INTO event_bodies (event_id, visitor_json) VALUES (?, ?)")
             var added = (events: 0, bytes: 0)
             var rejected = 0
             var dropped = 0
@@ -67,12 +68,15 @@ extension EventQueue {
                 try insert.bind(event.kind.rawValue, at: 3)
                 try insert.bind(event.userId, at: 4)
                 try insert.bind(contextId, at: 5)
-                try insert.bind(event.visitorJSON, at: 6)
-                try insert.bind(Int64(bytes), at: 7)
-                try insert.bind(event.timestampMillis, at: 8)
-                try insert.bind(now, at: 9)
+                try insert.bind(Int64(bytes), at: 6)
+                try insert.bind(event.timestampMillis, at: 7)
+                try insert.bind(now, at: 8)
                 _ = try insert.execute()
-                outcomes.append(.appended(id: state.connection.lastInsertRowID))
+                let id = state.connection.lastInsertRowID
+                try insertBody.bind(id, at: 1)
+                try insertBody.bind(event.visitorJSON, at: 2)
+                _ = try insertBody.execute()
+                outcomes.append(.appended(id: id))
                 held.events += 1
                 held.bytes += bytes
                 added.events += 1
@@ -81,6 +85,9 @@ extension EventQueue {
             // One update for the whole group (migration 0003): a row trigger here cost about a
             // fifth of each append.
             try addToTotals(.pending, events: added.events, bytes: added.bytes, in: &state)
+            if let maxPageCount = configuration.maxPageCount, added.events > 0 {
+                try requireRoomToSend(maxPageCount: maxPageCount, in: &state)
+            }
             try bump("rejected_full", by: rejected, in: &state)
             try bump("dropped_oldest", by: dropped, in: &state)
             if dropped > 0 {
@@ -90,6 +97,29 @@ extension EventQueue {
                 configuration.logger.warning("queue full: refused new events", metadata: ["rejected": "\(rejected)", "path": "\(path)"])
             }
             return outcomes
+        }
+    }
+
+    /// Pages kept free, under ``QueueConfiguration/maxPageCount``, for the worker: beyond a
+    /// fixed few, room for the index entries that claiming and completing each event held adds
+    /// (about 48 bytes an event, generously). Without them a file filled by appends could not
+    /// be drained, since sending writes too.
+    static func pagesToSend(events: Int, pageSize: Int) -> Int {
+        16 + (events * 48 + pageSize - 1) / max(pageSize, 1)
+    }
+
+    /// Refuses, as a full disk, a group after which the file would not have room left to send
+    /// everything it holds (see ``pagesToSend(events:pageSize:)``). The whole group is then
+    /// rolled back, exactly as when SQLite itself hits the limit.
+    private func requireRoomToSend(maxPageCount: Int, in state: inout State) throws {
+        let pageSize = try state.connection.queryOne("PRAGMA page_size") { $0.int(0) } ?? 4_096
+        let pages = try state.connection.queryOne("PRAGMA page_count") { $0.int(0) } ?? 0
+        let free = try state.connection.queryOne("PRAGMA freelist_count") { $0.int(0) } ?? 0
+        let unsent = try state.connection.queryOne(
+            "SELECT coalesce(sum(events), 0) FROM totals WHERE state IN ('pending', 'inflight')"
+        ) { $0.int(0) } ?? 0
+        if pages - free + Self.pagesToSend(events: unsent, pageSize: pageSize) > maxPageCount {
+            throw QueueError.diskFull(path: path)
         }
     }
 

@@ -118,7 +118,7 @@ extension EventQueue {
     ) throws -> ClaimedBatch {
         var oldest = Int64.max
         let members = try state.connection.query(
-            "SELECT id, uuid, visitor_json, enqueued_at FROM events WHERE \(filter) ORDER BY id",
+            "SELECT id, uuid, visitor_json, enqueued_at FROM events JOIN event_bodies ON event_id = id WHERE \(filter) ORDER BY id",
             filterArguments
         ) { row in
             oldest = min(oldest, row.int64(3))

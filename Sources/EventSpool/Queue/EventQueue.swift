@@ -218,12 +218,13 @@ public final class EventQueue: Sendable {
         return changed
     }
 
-    /// Deletes the events that `filter` selects and takes them out of `totals`.
+    /// Deletes the events that `filter` selects, with their bodies, and takes them out of `totals`.
     ///
     /// - Returns: how many events were deleted.
     @discardableResult
     func deleteEvents(where filter: String, _ filterArguments: [SQLiteValue], in state: inout State) throws -> Int {
         let deleting = try countByState(where: filter, filterArguments, in: &state)
+        try state.connection.run("DELETE FROM event_bodies WHERE event_id IN (SELECT id FROM events WHERE \(filter))", filterArguments)
         let deleted = try state.connection.run("DELETE FROM events WHERE \(filter)", filterArguments)
         for (oldState, count) in deleting {
             try addToTotals(oldState, events: -count.events, bytes: -count.bytes, in: &state)

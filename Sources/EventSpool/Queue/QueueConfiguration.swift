@@ -60,7 +60,9 @@ public struct QueueConfiguration: Sendable {
     /// with ``QueueError/diskFull(path:)`` and writes nothing, exactly as a full disk does, so
     /// an application can cap the queue's footprint on disk (and tests can fill a "disk").
     /// A limit below the file's current size holds it at that size. The `-wal` file is not
-    /// counted.
+    /// counted. Appends stop a little short of the limit (16 pages, plus about 48 bytes for each
+    /// event not yet sent), so that the worker, which writes as it sends, can always empty a
+    /// full queue.
     public var maxPageCount: Int?
     /// Check every page of the file when it is opened (`PRAGMA quick_check`), so that damage
     /// deep in the file is found at once, as ``QueueError/corrupt(path:reason:)`` (and moved

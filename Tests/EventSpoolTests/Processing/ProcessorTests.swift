@@ -173,6 +173,26 @@ struct ProcessorTests {
         #expect(throws: ProcessorError.stopped) { try processor.process(contentsOf: [QueueFixtures.event(8)]) }
     }
 
+    @Test func awaitedFlushEndsWithATypedErrorWhenItsTaskIsCancelledAndTheWorkerGoesOn() async throws {
+        let hung = ScriptedDispatcher([.hang])
+        let processor = try makeProcessor(hung, timeout: 0.3)
+        try processor.process(QueueFixtures.event(1))
+        processor.start()
+        let waiting = Task { () async -> ProcessorError? in
+            do throws(ProcessorError) {
+                try await processor.flushAndWait()
+                return nil
+            } catch {
+                return error
+            }
+        }
+        #expect(await eventually { hung.requests.count == 1 })
+        waiting.cancel()
+        #expect(await waiting.value == .cancelled)
+        #expect(processor.isRunning, "only the wait ended")
+        await processor.stop()
+    }
+
     @Test func retryableFailureIsResentByteIdenticalThenDelivered() async throws {
         let dispatcher = ScriptedDispatcher([.status(503), .failure("connection reset")])
         let processor = try makeProcessor(dispatcher)

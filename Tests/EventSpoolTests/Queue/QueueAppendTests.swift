@@ -13,7 +13,7 @@ struct QueueAppendTests {
 
         // A second connection, as another process would see it.
         let raw = try RawDatabase(path)
-        #expect(try raw.strings("SELECT visitor_json FROM events WHERE id = \(id)") == [event.visitorJSON])
+        #expect(try raw.strings("SELECT visitor_json FROM event_bodies WHERE event_id = \(id)") == [event.visitorJSON])
         #expect(try raw.int("SELECT bytes FROM events WHERE id = \(id)") == event.byteCount)
         #expect(try raw.strings("SELECT state FROM events") == ["pending"])
         #expect(try raw.strings("SELECT c.revision || '/' || c.region || '/' || c.url FROM events e JOIN contexts c ON c.id = e.context_id")
