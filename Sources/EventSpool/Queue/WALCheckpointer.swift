@@ -51,8 +51,10 @@ final class WALCheckpointer: @unchecked Sendable {
         let checkpointer = WALCheckpointer(path: path, logger: logger)
         writer.onWALCommit { [unowned writer] frames in
             if frames >= inlineFrames {
-                do {
+                do throws(SQLiteError) {
                     try writer.checkpointPassively()
+                } catch where error.isBusy {
+                    // The background checkpoint is running: the next commit tries again.
                 } catch {
                     logger.warning("cannot checkpoint the queue's log", metadata: ["path": "\(path)", "error": "\(error)"])
                 }
