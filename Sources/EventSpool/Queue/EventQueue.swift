@@ -22,7 +22,7 @@ import Logging
 /// - Writing: ``append(_:)``, ``append(contentsOf:)``
 /// - Sending: ``claimNextBatch(limits:includeOpenBatch:leaseMillis:)``, ``markSent(batchId:status:)``,
 ///   ``scheduleRetry(batchId:notBeforeMillis:status:error:)``, ``deadLetter(batchId:status:reason:)``,
-///   ``split(batchId:)``, ``recoverLeases()``
+///   ``split(batchId:)``, ``recoverLeases()``, ``releaseClaim(batchId:)``, ``renewLease(batchId:leaseMillis:)``
 /// - Inspecting and repairing: ``stats()``, ``list(state:limit:)``, ``requeueDeadLetters()``,
 ///   ``purge(sent:dead:olderThanMillis:)``, ``pruneSent()``
 public final class EventQueue: Sendable {
