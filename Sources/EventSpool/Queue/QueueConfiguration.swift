@@ -61,8 +61,8 @@ public struct QueueConfiguration: Sendable {
     /// an application can cap the queue's footprint on disk (and tests can fill a "disk").
     /// A limit below the file's current size holds it at that size. The `-wal` file is not
     /// counted. Appends stop a little short of the limit (16 pages, plus about 48 bytes for each
-    /// event not yet sent), so that the worker, which writes as it sends, can always empty a
-    /// full queue.
+    /// event not yet sent), so that the worker, which writes as it sends, can still empty a
+    /// queue filled to the limit.
     public var maxPageCount: Int?
     /// Check every page of the file when it is opened (`PRAGMA quick_check`), so that damage
     /// deep in the file is found at once, as ``QueueError/corrupt(path:reason:)`` (and moved
