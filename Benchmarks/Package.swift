@@ -12,37 +12,27 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
     ],
     targets: [
-        .executableTarget(
-            name: "QueueBenchmarks",
-            dependencies: [
-                .product(name: "EventSpool", package: "EventSpool"),
-                .product(name: "Benchmark", package: "benchmark"),
-            ],
-            path: "Benchmarks/QueueBenchmarks",
-            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
-        ),
-        .executableTarget(
-            name: "PayloadBenchmarks",
-            dependencies: [
-                .product(name: "EventSpool", package: "EventSpool"),
-                .product(name: "Benchmark", package: "benchmark"),
-            ],
-            path: "Benchmarks/PayloadBenchmarks",
-            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
-        ),
-        .executableTarget(
-            name: "PipelineBenchmarks",
-            dependencies: [
-                .product(name: "EventSpool", package: "EventSpool"),
-                .product(name: "EventSpoolCollector", package: "EventSpool"),
-                .product(name: "Benchmark", package: "benchmark"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
-            ],
-            path: "Benchmarks/PipelineBenchmarks",
-            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
-        ),
+        benchmark("QueueBenchmarks"),
+        benchmark("PayloadBenchmarks"),
+        benchmark("PipelineBenchmarks", also: [
+            .product(name: "EventSpoolCollector", package: "EventSpool"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ]),
     ],
     swiftLanguageModes: [.v6]
 )
+
+/// A benchmark executable of `Benchmarks/NAME`, on EventSpool and the benchmark harness.
+func benchmark(_ name: String, also dependencies: [Target.Dependency] = []) -> Target {
+    .executableTarget(
+        name: name,
+        dependencies: [
+            .product(name: "EventSpool", package: "EventSpool"),
+            .product(name: "Benchmark", package: "benchmark"),
+        ] + dependencies,
+        path: "Benchmarks/\(name)",
+        plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+    )
+}

@@ -178,13 +178,10 @@ final class BatchWorker: Sendable {
                 // The next request goes out first; this 2xx is recorded while it is on its way,
                 // and only then do flushes count the next batch's events as tried.
                 prepared = nil
-                if let next = readyToSend(next, leaseMillis: leaseMillis) {
-                    inFlight = start(next)
-                    record(current.batch, action, result)
-                    resume(state.withLock { $0.machine.batchClaimed(firstEventId: next.members.first?.id ?? 0) })
-                } else {
-                    record(current.batch, action, result)
-                }
+                let ready = readyToSend(next, leaseMillis: leaseMillis)
+                if let ready { inFlight = start(ready) }
+                record(current.batch, action, result)
+                if let ready { resume(state.withLock { $0.machine.batchClaimed(firstEventId: ready.members.first?.id ?? 0) }) }
                 continue
             }
             record(current.batch, action, result)

@@ -112,13 +112,14 @@ extension EventQueue {
     /// everything it holds (see ``pagesToSend(events:pageSize:)``). The whole group is then
     /// rolled back, exactly as when SQLite itself hits the limit.
     private func requireRoomToSend(maxPageCount: Int, in state: inout State) throws {
-        let pageSize = try state.connection.queryOne("PRAGMA page_size") { $0.int(0) } ?? 4_096
-        let pages = try state.connection.queryOne("PRAGMA page_count") { $0.int(0) } ?? 0
-        let free = try state.connection.queryOne("PRAGMA freelist_count") { $0.int(0) } ?? 0
-        let unsent = try state.connection.queryOne(
-            "SELECT coalesce(sum(events), 0) FROM totals WHERE state IN ('pending', 'inflight')"
-        ) { $0.int(0) } ?? 0
-        if pages - free + Self.pagesToSend(events: unsent, pageSize: pageSize) > maxPageCount {
+        let (usedPages, pageSize, unsent) = try state.connection.queryOne(
+            """
+            SELECT (SELECT page_count FROM pragma_page_count()) - (SELECT freelist_count FROM pragma_freelist_count()),
+                   (SELECT page_size FROM pragma_page_size()),
+                   (SELECT coalesce(sum(events), 0) FROM totals WHERE state IN ('pending', 'inflight'))
+            """
+        ) { ($0.int(0), $0.int(1), $0.int(2)) } ?? (0, 4_096, 0)
+        if usedPages + Self.pagesToSend(events: unsent, pageSize: pageSize) > maxPageCount {
             throw QueueError.diskFull(path: path)
         }
     }

@@ -11,7 +11,7 @@ private let transientDestructor = unsafeBitCast(-1, to: sqlite3_destructor_type.
 final class SQLiteConnection {
     private var handle: OpaquePointer?
     private var statements: [String: PreparedStatement] = [:]
-    private var walHook: Unmanaged<WALHook>?
+    private var walHook: Unmanaged<CallbackBox<(Int) -> Void>>?
     /// The path given to `open`.
     let path: String
 
@@ -139,7 +139,7 @@ final class SQLiteConnection {
     /// Defines (or redefines) a deterministic SQL function `name(text) -> integer` on this
     /// connection, computed by `body` from the argument's UTF-8 bytes. A NULL argument gives NULL.
     func defineFunction(_ name: String, _ body: @escaping (UnsafeBufferPointer<UInt8>) -> Int64) throws(SQLiteError) {
-        let box = Unmanaged.passRetained(TextToIntegerFunction(body)).toOpaque()
+        let box = Unmanaged.passRetained(CallbackBox(body)).toOpaque()
         let rc = sqlite3_create_function_v2(
             handle, name, 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, box,
             { context, _, arguments in
@@ -147,13 +147,13 @@ final class SQLiteConnection {
                     sqlite3_result_null(context)
                     return
                 }
-                let function = Unmanaged<TextToIntegerFunction>.fromOpaque(sqlite3_user_data(context)).takeUnretainedValue()
+                let function = Unmanaged<CallbackBox<(UnsafeBufferPointer<UInt8>) -> Int64>>.fromOpaque(sqlite3_user_data(context)).takeUnretainedValue()
                 let text = sqlite3_value_text(argument)
                 let count = Int(sqlite3_value_bytes(argument))
                 sqlite3_result_int64(context, function.body(UnsafeBufferPointer(start: text, count: text == nil ? 0 : count)))
             },
             nil, nil,
-            { box in box.map { Unmanaged<TextToIntegerFunction>.fromOpaque($0).release() } }
+            { box in box.map { Unmanaged<CallbackBox<(UnsafeBufferPointer<UInt8>) -> Int64>>.fromOpaque($0).release() } }
         )
         if rc != SQLITE_OK { throw error(rc, sql: nil) }
     }
@@ -162,9 +162,9 @@ final class SQLiteConnection {
     /// write-ahead log. It replaces SQLite's automatic checkpoints (`wal_autocheckpoint`), so
     /// `body` decides when to checkpoint. It runs inside the committing call: keep it short.
     func onWALCommit(_ body: @escaping (_ frames: Int) -> Void) {
-        let hook = Unmanaged.passRetained(WALHook(body))
+        let hook = Unmanaged.passRetained(CallbackBox(body))
         sqlite3_wal_hook(handle, { context, _, _, frames in
-            if let context { Unmanaged<WALHook>.fromOpaque(context).takeUnretainedValue().body(Int(frames)) }
+            if let context { Unmanaged<CallbackBox<(Int) -> Void>>.fromOpaque(context).takeUnretainedValue().body(Int(frames)) }
             return SQLITE_OK
         }, hook.toOpaque())
         walHook?.release()
@@ -205,17 +205,11 @@ final class SQLiteConnection {
     }
 }
 
-/// The Swift body of a function made with ``SQLiteConnection/defineFunction(_:_:)``, kept alive
-/// by SQLite until the function is redefined or the connection closes.
-private final class TextToIntegerFunction {
-    let body: (UnsafeBufferPointer<UInt8>) -> Int64
-    init(_ body: @escaping (UnsafeBufferPointer<UInt8>) -> Int64) { self.body = body }
-}
-
-/// The Swift body of ``SQLiteConnection/onWALCommit(_:)``, kept alive by its connection.
-private final class WALHook {
-    let body: (Int) -> Void
-    init(_ body: @escaping (Int) -> Void) { self.body = body }
+/// A Swift closure handed to SQLite as a callback's context pointer (a SQL function, the WAL
+/// hook), kept alive until SQLite or the connection releases it.
+private final class CallbackBox<Body> {
+    let body: Body
+    init(_ body: Body) { self.body = body }
 }
 
 /// A value bound to a statement parameter.
