@@ -16,10 +16,18 @@ let datafile = #"""
  "experiments": [], "featureFlags": [], "rollouts": [], "audiences": [], "groups": []}
 """#
 
+/// This process's folder for queue files, removed at exit: a run writes about 150 MB.
+let benchmarkFolder: URL = {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("eventspool-bench-\(getpid())")
+    atexit { try? FileManager.default.removeItem(at: benchmarkFolder) }
+    return folder
+}()
+
+/// A path for a new queue file. The files of earlier runs in this process are removed first.
 func freshPath() throws -> String {
-    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("eventspool-bench-\(UUID().uuidString.prefix(8))")
-    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    return folder.appendingPathComponent("pipeline.sqlite").path
+    try? FileManager.default.removeItem(at: benchmarkFolder)
+    try FileManager.default.createDirectory(at: benchmarkFolder, withIntermediateDirectories: true)
+    return benchmarkFolder.appendingPathComponent("pipeline-\(UUID().uuidString.prefix(8)).sqlite").path
 }
 
 /// Builds and serialises `count` conversions (three attributes, two tags) in groups of 1,000

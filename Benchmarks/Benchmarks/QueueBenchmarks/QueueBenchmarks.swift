@@ -18,9 +18,16 @@ func sampleEvent(_ index: Int) -> SerializedEvent {
     )
 }
 
-/// A fresh queue file in a temporary folder.
+/// This process's folder for queue files, removed at exit.
+let benchmarkFolder: URL = {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("eventspool-bench-\(getpid())")
+    atexit { try? FileManager.default.removeItem(at: benchmarkFolder) }
+    return folder
+}()
+
+/// A fresh queue file in this process's temporary folder.
 func freshQueue(_ name: String) throws -> EventQueue {
-    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("eventspool-bench-\(UUID().uuidString.prefix(8))")
+    let folder = benchmarkFolder.appendingPathComponent(UUID().uuidString.prefix(8).description)
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     return try EventQueue(path: folder.appendingPathComponent(name).path)
 }

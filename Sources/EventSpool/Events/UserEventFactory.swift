@@ -271,9 +271,9 @@ public struct UserEventFactory: Sendable {
 
     /// A random UUID v4 in lower case.
     public static func makeUUID() -> String {
-        var generator = SystemRandomNumberGenerator()
-        let high = (generator.next() as UInt64) & ~0xF000 | 0x4000
-        let low = (generator.next() as UInt64) & ~(UInt64(0xC0) << 56) | (UInt64(0x80) << 56)
+        let random = UUIDRandomness.next()
+        let high = random.0 & ~0xF000 | 0x4000
+        let low = random.1 & ~(UInt64(0xC0) << 56) | (UInt64(0x80) << 56)
         let hex: StaticString = "0123456789abcdef"
         return String(unsafeUninitializedCapacity: 36) { buffer in
             var position = 0

@@ -117,7 +117,7 @@ public final class BatchEventProcessor: Service, Sendable {
     /// Writes an already serialized event to the queue.
     public func process(_ event: SerializedEvent) throws(ProcessorError) {
         guard lifecycle.withLock({ $0.accepting }) else { throw .stopped }
-        try requireSendable(event)
+        try requireSendable(CollectionOfOne(event))
         do {
             try queue.append(event)
         } catch {
@@ -139,7 +139,7 @@ public final class BatchEventProcessor: Service, Sendable {
     @discardableResult
     public func process(contentsOf events: [SerializedEvent]) throws(ProcessorError) -> [AppendOutcome] {
         guard lifecycle.withLock({ $0.accepting }) else { throw .stopped }
-        for event in events { try requireSendable(event) }
+        try requireSendable(events)
         let outcomes: [AppendOutcome]
         do {
             outcomes = try queue.append(contentsOf: events)
@@ -150,11 +150,18 @@ public final class BatchEventProcessor: Service, Sendable {
         return outcomes
     }
 
-    /// Spec §5: an event whose own request would pass `maxBatchBytes` can never be sent.
-    private func requireSendable(_ event: SerializedEvent) throws(ProcessorError) {
-        let bodyBytes = LogEvent.bodyByteCount(context: event.context, visitorByteCounts: [event.byteCount])
-        guard bodyBytes <= settings.maxBatchBytes else {
-            throw .eventTooLarge(uuid: event.uuid, bodyBytes: bodyBytes, maxBatchBytes: settings.maxBatchBytes)
+    /// Spec §5: an event whose own request would pass `maxBatchBytes` can never be sent. The
+    /// request's envelope is measured once for each run of events that share a context.
+    private func requireSendable(_ events: some Collection<SerializedEvent>) throws(ProcessorError) {
+        var envelope: (context: EventContext, bytes: Int)?
+        for event in events {
+            if envelope?.context != event.context {
+                envelope = (event.context, LogEvent.overheadByteCount(for: event.context))
+            }
+            let bodyBytes = (envelope?.bytes ?? 0) + event.byteCount
+            guard bodyBytes <= settings.maxBatchBytes else {
+                throw .eventTooLarge(uuid: event.uuid, bodyBytes: bodyBytes, maxBatchBytes: settings.maxBatchBytes)
+            }
         }
     }
 

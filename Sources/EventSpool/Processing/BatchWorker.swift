@@ -121,15 +121,18 @@ final class BatchWorker: Sendable {
     /// One request is in flight at a time (spec §6), but the worker does not sit idle while it
     /// is: it claims the next closed batch meanwhile (``prefetch(leaseMillis:)``), and when a
     /// request gets a 2xx it sends that next batch at once and records the 2xx while the new
-    /// request is on its way. A claimed batch that is not sent after all (the request before it
-    /// failed and its events must keep their place, or the processor stops) is given back with
-    /// ``EventQueue/releaseClaim(batchId:)``.
+    /// request is on its way, claiming the batch after it in the same transaction. A claimed
+    /// batch that is not sent after all (the request before it failed and its events must keep
+    /// their place, or the processor stops) is given back with ``EventQueue/releaseClaim(batchId:)``.
     private func loop() async {
         let leaseMillis = Int64(settings.leaseInterval * 1000)
         let pruneMillis = Int64(settings.pruneInterval * 1000)
         var nextPrune = clock.nowMillis()
         var inFlight: InFlight?
         var prepared: ClaimedBatch?
+        /// The last outcome was recorded together with a claim of the next batch (which may
+        /// have found none): no other claim is tried during the request in flight.
+        var claimedWithOutcome = false
         while !Task.isCancelled {
             if inFlight == nil {
                 let now = clock.nowMillis()
@@ -168,7 +171,8 @@ final class BatchWorker: Sendable {
             }
             guard let current = inFlight else { continue }
 
-            if prepared == nil { prepared = prefetch(leaseMillis: leaseMillis) }
+            if prepared == nil && !claimedWithOutcome { prepared = prefetch(leaseMillis: leaseMillis) }
+            claimedWithOutcome = false
             guard let result = await current.race.result() else { break }
             inFlight = nil
 
@@ -180,7 +184,8 @@ final class BatchWorker: Sendable {
                 prepared = nil
                 let ready = readyToSend(next, leaseMillis: leaseMillis)
                 if let ready { inFlight = start(ready) }
-                record(current.batch, action, result)
+                prepared = record(current.batch, action, result, claimingNextWithLease: leaseMillis)
+                claimedWithOutcome = true
                 if let ready { resume(state.withLock { $0.machine.batchClaimed(firstEventId: ready.members.first?.id ?? 0) }) }
                 continue
             }
@@ -293,13 +298,30 @@ final class BatchWorker: Sendable {
         post(batch, status: nil, result: .abandoned, reason: reason)
     }
 
-    /// Records what a response means for `batch` and posts the outcome.
-    private func record(_ batch: ClaimedBatch, _ action: DispatchDecision.Action, _ result: DispatchDecision.Result) {
+    /// Records what a response means for `batch` and posts the outcome. With
+    /// `claimingNextWithLease`, a 2xx is recorded in one transaction with the claim of the next
+    /// closed batch, which is returned.
+    @discardableResult
+    private func record(
+        _ batch: ClaimedBatch, _ action: DispatchDecision.Action, _ result: DispatchDecision.Result,
+        claimingNextWithLease leaseMillis: Int64? = nil
+    ) -> ClaimedBatch? {
         let now = clock.nowMillis()
+        var claimed: ClaimedBatch?
         do {
             switch action {
             case .markSent(let status):
-                try queue.markSent(batchId: batch.id, status: status)
+                if let leaseMillis {
+                    do {
+                        claimed = try queue.markSent(batchId: batch.id, status: status, claimingNextClosedBatch: settings.batchLimits, leaseMillis: leaseMillis)
+                    } catch {
+                        // Nothing was recorded: the 2xx alone, below, must still be.
+                        logger.warning("cannot claim the next batch with a 2xx; recording the 2xx alone", metadata: ["batch": "\(batch.id)", "error": "\(error)"])
+                        try queue.markSent(batchId: batch.id, status: status)
+                    }
+                } else {
+                    try queue.markSent(batchId: batch.id, status: status)
+                }
                 logger.debug("batch sent", metadata: ["batch": "\(batch.id)", "status": "\(status)"])
                 post(batch, status: status, result: .sent, reason: nil)
             case .retry(let at, let status, let reason):
@@ -319,6 +341,7 @@ final class BatchWorker: Sendable {
             // The lease expires and the batch is tried again as it was: nothing is lost.
             logger.error("cannot record a dispatch outcome; the batch will be retried when its lease expires", metadata: ["batch": "\(batch.id)", "error": "\(error)"])
         }
+        return claimed
     }
 
     /// `reason` for a log line above debug level: the response body, which a server or proxy

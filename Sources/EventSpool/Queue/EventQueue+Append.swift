@@ -35,6 +35,7 @@ extension EventQueue {
                 """
             )
             let insertBody = try state.connection.statement("INSERT INTO event_bodies (event_id, visitor_json) VALUES (?, ?)")
+            let insertKey = try state.connection.statement("INSERT INTO recent_uuid_keys (uuid_key, event_id) VALUES (?, ?)")
             var added = (events: 0, bytes: 0)
             var rejected = 0
             var dropped = 0
@@ -76,6 +77,9 @@ extension EventQueue {
                 try insertBody.bind(id, at: 1)
                 try insertBody.bind(event.visitorJSON, at: 2)
                 _ = try insertBody.execute()
+                try insertKey.bind(key, at: 1)
+                try insertKey.bind(id, at: 2)
+                _ = try insertKey.execute()
                 outcomes.append(.appended(id: id))
                 held.events += 1
                 held.bytes += bytes
@@ -85,6 +89,7 @@ extension EventQueue {
             // One update for the whole group (migration 0003): a row trigger here cost about a
             // fifth of each append.
             try addToTotals(.pending, events: added.events, bytes: added.bytes, in: &state)
+            try moveRecentUUIDKeysWhenDue(added: added.events, in: &state)
             if let maxPageCount = configuration.maxPageCount, added.events > 0 {
                 try requireRoomToSend(maxPageCount: maxPageCount, in: &state)
             }
@@ -138,15 +143,38 @@ extension EventQueue {
     }
 
     /// Whether an event with `uuid` (whose key is `key`) is in the queue, in any state: the
-    /// duplicate guard of spec §3. Rows sharing the key are compared by their uuid text.
+    /// duplicate guard of spec §3, in `recent_uuid_keys` and `uuid_keys` (migration 0005).
+    /// Events sharing the key are compared by their uuid text.
     private func isQueued(uuid: String, key: Int64, in state: inout State) throws -> Bool {
-        let lookup = try state.connection.statement("SELECT uuid FROM events WHERE uuid_key = ?")
+        let lookup = try state.connection.statement(
+            """
+            SELECT e.uuid FROM recent_uuid_keys k JOIN events e ON e.id = k.event_id WHERE k.uuid_key = ?1
+            UNION ALL
+            SELECT e.uuid FROM uuid_keys k JOIN events e ON e.id = k.event_id WHERE k.uuid_key = ?1
+            """
+        )
         try lookup.bind(key, at: 1)
         defer { lookup.reset() }
         while try lookup.step() {
             if lookup.text(0) == uuid { return true }
         }
         return false
+    }
+
+    /// Moves the keys of `recent_uuid_keys` into `uuid_keys` once it holds
+    /// ``QueueConfiguration/recentUUIDKeysToMove`` of them. The small table takes each group's
+    /// random keys on few pages; the large one is written once per move, in key order. The
+    /// table is counted only after this queue has added an eighth of that many keys (other
+    /// processes' keys count when they or this queue count next).
+    private func moveRecentUUIDKeysWhenDue(added: Int, in state: inout State) throws {
+        let threshold = configuration.recentUUIDKeysToMove
+        state.recentKeysSinceCount += added
+        guard state.recentKeysSinceCount >= max(threshold / 8, 1) else { return }
+        state.recentKeysSinceCount = 0
+        let recent = try state.connection.queryOne("SELECT count(*) FROM recent_uuid_keys") { $0.int(0) } ?? 0
+        guard recent >= threshold else { return }
+        try state.connection.run("INSERT INTO uuid_keys (uuid_key, event_id) SELECT uuid_key, event_id FROM recent_uuid_keys")
+        try state.connection.run("DELETE FROM recent_uuid_keys")
     }
 
     /// Deletes the oldest pending event that is not part of a batch; returns its size, or `nil`

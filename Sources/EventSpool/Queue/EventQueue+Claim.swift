@@ -31,58 +31,70 @@ extension EventQueue {
     ) throws(QueueError) -> ClaimedBatch? {
         let now = clock.nowMillis()
         return try write { state in
-            try recoverLeases(now: now, in: &state)
-            guard let first = try state.connection.queryOne(
-                "SELECT id, batch_id, enqueued_at FROM events WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY id LIMIT 1",
-                [.integer(now)], { ($0.int64(0), $0.optionalInt64(1), $0.int64(2)) }
-            ) else { return nil }
-
-            let leaseExpires = now + leaseMillis
-            if let batchId = first.1 {
-                return try reclaim(batchId: batchId, now: now, leaseExpires: leaseExpires, in: &state)
-            }
-
-            var candidateIds: [Int64] = []
-            let candidates = try state.connection.query(
-                """
-                SELECT id, context_id, bytes FROM events
-                WHERE state = 'pending' AND batch_id IS NULL AND id >= ? ORDER BY id LIMIT ?
-                """,
-                [.integer(first.0), .int(limits.maxEvents + 1)]
-            ) { row in
-                candidateIds.append(row.int64(0))
-                return BatchCut.Candidate(contextId: row.int64(1), bytes: row.int(2))
-            }
-            guard let firstCandidate = candidates.first else { return nil }
-            let context = try context(id: firstCandidate.contextId, in: &state)
-            guard let cut = BatchCut.cut(
-                candidates,
-                envelopeBytes: LogEvent.overheadByteCount(for: context),
-                separatorBytes: LogEvent.visitorSeparator.utf8.count,
-                maxEvents: limits.maxEvents,
-                maxBytes: limits.maxBytes
-            ), cut.isClosed || includeOpenBatch || first.2 <= (openBatchQueuedBeforeMillis ?? .min) else { return nil }
-
-            try state.connection.run(
-                """
-                INSERT INTO batches (context_id, state, event_count, bytes, attempts, created_at, lease_owner, lease_expires_at)
-                VALUES (?, 'inflight', ?, ?, 1, ?, ?, ?)
-                """,
-                [.integer(firstCandidate.contextId), .int(cut.count), .int(cut.bodyBytes), .integer(now), .text(owner.text), .integer(leaseExpires)]
+            try claimNextBatch(
+                limits: limits, includeOpenBatch: includeOpenBatch, openBatchQueuedBeforeMillis: openBatchQueuedBeforeMillis,
+                leaseMillis: leaseMillis, now: now, in: &state
             )
-            let batchId = state.connection.lastInsertRowID
-            // The cut events are exactly the first `count` unbatched pending events from `first`,
-            // so the unbatched pending events from `first` to the last of them, and nothing else.
-            let cutMembers = "state = 'pending' AND batch_id IS NULL AND id BETWEEN ? AND ?"
-            let range: [SQLiteValue] = [.integer(first.0), .integer(candidateIds[cut.count - 1])]
-            let batch = try claimedBatch(id: batchId, members: cutMembers, range, context: context, attempts: 1, bodyBytes: cut.bodyBytes, leaseExpires: leaseExpires, in: &state)
-            try moveEvents(
-                where: cutMembers, range, to: .inflight, setting: "batch_id = ?, attempts = attempts + 1", [.integer(batchId)],
-                known: (from: .pending, events: cut.count, bytes: candidates.prefix(cut.count).reduce(0) { $0 + $1.bytes }),
-                in: &state
-            )
-            return batch
         }
+    }
+
+    /// ``claimNextBatch(limits:includeOpenBatch:openBatchQueuedBeforeMillis:leaseMillis:)``
+    /// inside the caller's write transaction.
+    func claimNextBatch(
+        limits: BatchLimits, includeOpenBatch: Bool, openBatchQueuedBeforeMillis: Int64?, leaseMillis: Int64,
+        now: Int64, in state: inout State
+    ) throws -> ClaimedBatch? {
+        try recoverLeases(now: now, in: &state)
+        guard let first = try state.connection.queryOne(
+            "SELECT id, batch_id, enqueued_at FROM events WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY id LIMIT 1",
+            [.integer(now)], { ($0.int64(0), $0.optionalInt64(1), $0.int64(2)) }
+        ) else { return nil }
+
+        let leaseExpires = now + leaseMillis
+        if let batchId = first.1 {
+            return try reclaim(batchId: batchId, now: now, leaseExpires: leaseExpires, in: &state)
+        }
+
+        var candidateIds: [Int64] = []
+        let candidates = try state.connection.query(
+            """
+            SELECT id, context_id, bytes FROM events
+            WHERE state = 'pending' AND batch_id IS NULL AND id >= ? ORDER BY id LIMIT ?
+            """,
+            [.integer(first.0), .int(limits.maxEvents + 1)]
+        ) { row in
+            candidateIds.append(row.int64(0))
+            return BatchCut.Candidate(contextId: row.int64(1), bytes: row.int(2))
+        }
+        guard let firstCandidate = candidates.first else { return nil }
+        let context = try context(id: firstCandidate.contextId, in: &state)
+        guard let cut = BatchCut.cut(
+            candidates,
+            envelopeBytes: LogEvent.overheadByteCount(for: context),
+            separatorBytes: LogEvent.visitorSeparator.utf8.count,
+            maxEvents: limits.maxEvents,
+            maxBytes: limits.maxBytes
+        ), cut.isClosed || includeOpenBatch || first.2 <= (openBatchQueuedBeforeMillis ?? .min) else { return nil }
+
+        try state.connection.run(
+            """
+            INSERT INTO batches (context_id, state, event_count, bytes, attempts, created_at, lease_owner, lease_expires_at)
+            VALUES (?, 'inflight', ?, ?, 1, ?, ?, ?)
+            """,
+            [.integer(firstCandidate.contextId), .int(cut.count), .int(cut.bodyBytes), .integer(now), .text(owner.text), .integer(leaseExpires)]
+        )
+        let batchId = state.connection.lastInsertRowID
+        // The cut events are exactly the first `count` unbatched pending events from `first`,
+        // so the unbatched pending events from `first` to the last of them, and nothing else.
+        let cutMembers = "state = 'pending' AND batch_id IS NULL AND id BETWEEN ? AND ?"
+        let range: [SQLiteValue] = [.integer(first.0), .integer(candidateIds[cut.count - 1])]
+        let batch = try claimedBatch(id: batchId, members: cutMembers, range, context: context, attempts: 1, bodyBytes: cut.bodyBytes, leaseExpires: leaseExpires, in: &state)
+        try moveEvents(
+            where: cutMembers, range, to: .inflight, setting: "batch_id = ?, attempts = attempts + 1", [.integer(batchId)],
+            known: (from: .pending, events: cut.count, bytes: candidates.prefix(cut.count).reduce(0) { $0 + $1.bytes }),
+            in: &state
+        )
+        return batch
     }
 
     /// Claims a batch that waits for its retry, with its members as they were.

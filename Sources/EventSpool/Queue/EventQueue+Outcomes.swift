@@ -7,24 +7,45 @@ extension EventQueue {
     ///   dead-lettered meanwhile. Recording `sent` twice is harmless.
     public func markSent(batchId: Int64, status: Int) throws(QueueError) {
         let now = clock.nowMillis()
-        try write { state in
-            let batchState = try batchState(batchId, in: &state)
-            if batchState == "sent" { return }
-            guard batchState == "inflight" || batchState == "retry" else { throw QueueError.batchNotInFlight(batchId: batchId) }
-            try state.connection.run(
-                """
-                UPDATE batches SET state = 'sent', last_status = ?, finished_at = ?, lease_owner = NULL, lease_expires_at = NULL
-                WHERE id = ?
-                """,
-                [.int(status), .integer(now), .integer(batchId)]
+        try write { state in try markSent(batchId: batchId, status: status, now: now, in: &state) }
+    }
+
+    /// Records a 2xx as ``markSent(batchId:status:)`` does and, in the same transaction, claims
+    /// the next closed batch as ``claimNextBatch(limits:includeOpenBatch:openBatchQueuedBeforeMillis:leaseMillis:)``
+    /// does with `includeOpenBatch: false`: one commit where a worker that keeps a batch ready
+    /// during each request would otherwise make two.
+    ///
+    /// - Returns: the claimed batch, or `nil` when no closed batch is due.
+    /// - Throws: as `markSent`; nothing is recorded then.
+    public func markSent(
+        batchId: Int64, status: Int, claimingNextClosedBatch limits: BatchLimits, leaseMillis: Int64 = EventQueue.defaultLeaseMillis
+    ) throws(QueueError) -> ClaimedBatch? {
+        let now = clock.nowMillis()
+        return try write { state in
+            try markSent(batchId: batchId, status: status, now: now, in: &state)
+            return try claimNextBatch(
+                limits: limits, includeOpenBatch: false, openBatchQueuedBeforeMillis: nil, leaseMillis: leaseMillis, now: now, in: &state
             )
-            let events = try moveEvents(
-                where: "batch_id = ? AND state IN ('inflight', 'pending')", [.integer(batchId)],
-                to: .sent, setting: "finished_at = ?", [.integer(now)], in: &state
-            )
-            try bump("batches_sent", by: 1, in: &state)
-            try bump("events_sent", by: events, in: &state)
         }
+    }
+
+    private func markSent(batchId: Int64, status: Int, now: Int64, in state: inout State) throws {
+        let batchState = try batchState(batchId, in: &state)
+        if batchState == "sent" { return }
+        guard batchState == "inflight" || batchState == "retry" else { throw QueueError.batchNotInFlight(batchId: batchId) }
+        try state.connection.run(
+            """
+            UPDATE batches SET state = 'sent', last_status = ?, finished_at = ?, lease_owner = NULL, lease_expires_at = NULL
+            WHERE id = ?
+            """,
+            [.int(status), .integer(now), .integer(batchId)]
+        )
+        let events = try moveEvents(
+            where: "batch_id = ? AND state IN ('inflight', 'pending')", [.integer(batchId)],
+            to: .sent, setting: "finished_at = ?", [.integer(now)], in: &state
+        )
+        try bump("batches_sent", by: 1, in: &state)
+        try bump("events_sent", by: events, in: &state)
     }
 
     /// Records a retryable failure: the batch keeps its members and waits until

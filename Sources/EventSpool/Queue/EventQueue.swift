@@ -44,6 +44,8 @@ public final class EventQueue: Sendable {
         /// The context used last: consecutive events nearly always share one, and comparing is
         /// cheaper than hashing seven strings for the dictionary.
         var lastContext: (context: EventContext, id: Int64)?
+        /// Keys this queue added to `recent_uuid_keys` since it last counted that table.
+        var recentKeysSinceCount = 0
     }
 
     /// Opens the queue at `path`, creating it (mode 0600) and bringing its schema up to date.
@@ -218,13 +220,19 @@ public final class EventQueue: Sendable {
         return changed
     }
 
-    /// Deletes the events that `filter` selects, with their bodies, and takes them out of `totals`.
+    /// Deletes the events that `filter` selects, with their bodies and their keys in the
+    /// duplicate guard, and takes them out of `totals`.
     ///
     /// - Returns: how many events were deleted.
     @discardableResult
     func deleteEvents(where filter: String, _ filterArguments: [SQLiteValue], in state: inout State) throws -> Int {
         let deleting = try countByState(where: filter, filterArguments, in: &state)
         try state.connection.run("DELETE FROM event_bodies WHERE event_id IN (SELECT id FROM events WHERE \(filter))", filterArguments)
+        for table in ["uuid_keys", "recent_uuid_keys"] {
+            try state.connection.run(
+                "DELETE FROM \(table) WHERE (uuid_key, event_id) IN (SELECT uuid_key, id FROM events WHERE \(filter))", filterArguments
+            )
+        }
         let deleted = try state.connection.run("DELETE FROM events WHERE \(filter)", filterArguments)
         for (oldState, count) in deleting {
             try addToTotals(oldState, events: -count.events, bytes: -count.bytes, in: &state)

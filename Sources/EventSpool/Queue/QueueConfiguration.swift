@@ -76,6 +76,10 @@ public struct QueueConfiguration: Sendable {
     /// Where the queue logs (moving a damaged file aside, recovered leases, drops). Silent by default.
     public var logger = Logger(label: "EventSpool.queue", factory: { _ in SwiftLogNoOpLogHandler() })
 
+    /// How many keys `recent_uuid_keys` gathers before EventQueue moves them into `uuid_keys`
+    /// (migration 0005). Internal: tests make it small to exercise the move.
+    var recentUUIDKeysToMove = 16_384
+
     /// The default configuration.
     public init() {}
 }

@@ -179,4 +179,19 @@ import Testing
         #expect(event.serialized().timestampMillis == event.timestampMillis)
         #expect(Set((0..<200).map { _ in UserEventFactory.makeUUID() }).count == 200)
     }
+
+    @Test func uuidsStayDistinctAndVersion4AcrossRefillsOfTheRandomPool() {
+        // The random bits come from a pool refilled every 256 uuids (UUIDRandomness).
+        let uuids = (0..<2_000).map { _ in UserEventFactory.makeUUID() }
+        #expect(Set(uuids).count == 2_000)
+        #expect(uuids.allSatisfy { uuid in
+            let characters = Array(uuid)
+            return characters.count == 36 && characters[14] == "4" && "89ab".contains(characters[19])
+                && uuid.allSatisfy { "0123456789abcdef-".contains($0) }
+        })
+        // Every hex digit position varies (none is stuck), apart from the fixed version digit.
+        for position in [0, 7, 9, 15, 20, 24, 35] {
+            #expect(Set(uuids.map { Array($0)[position] }).count > 8, "position \(position)")
+        }
+    }
 }

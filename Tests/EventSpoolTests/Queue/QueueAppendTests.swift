@@ -44,8 +44,9 @@ struct QueueAppendTests {
     }
 
     @Test func uuidWhoseIndexKeySharesAnotherEventsIsStillQueuedOnce() throws {
-        // The duplicate guard looks events up by a 64-bit key of the uuid (migration 0004). Two
-        // different uuids with one key must both be kept; the same uuid must still be refused.
+        // The duplicate guard looks events up by a 64-bit key of the uuid (migrations 0004 and
+        // 0005). Two different uuids with one key must both be kept; the same uuid must still be
+        // refused.
         let folder = TemporaryFolder()
         let path = folder.file("events.sqlite")
         let queue = try QueueFixtures.open(path)
@@ -55,11 +56,85 @@ struct QueueAppendTests {
         // No two test uuids are known to share a key, so the stored key is made to collide.
         let raw = try RawDatabase(path)
         try raw.connection.run("UPDATE events SET uuid_key = ? WHERE uuid = ?", [.integer(UUIDKey.of(second.uuid)), .text(first.uuid)])
+        try raw.connection.run("UPDATE recent_uuid_keys SET uuid_key = ?", [.integer(UUIDKey.of(second.uuid))])
 
         try queue.append(second)
         #expect(throws: QueueError.duplicateEvent(uuid: second.uuid)) { try queue.append(second) }
         #expect(try raw.int("SELECT count(DISTINCT uuid) FROM events WHERE uuid_key = \(UUIDKey.of(second.uuid))") == 2)
         #expect(try queue.stats().pending == 2)
+    }
+
+    @Test func duplicateIsRefusedBeforeAndAfterItsKeyMovesToTheLargeGuardTable() throws {
+        // Migration 0005: new keys go to `recent_uuid_keys`, which is moved into `uuid_keys`
+        // once it holds `recentUUIDKeysToMove` keys. Both halves must be consulted.
+        let folder = TemporaryFolder()
+        let path = folder.file("events.sqlite")
+        let queue = try QueueFixtures.open(path) { $0.recentUUIDKeysToMove = 8 }
+        let raw = try RawDatabase(path)
+        _ = try queue.append(contentsOf: QueueFixtures.events(0..<5))
+        #expect(try raw.int("SELECT count(*) FROM recent_uuid_keys") == 5)
+        #expect(try raw.int("SELECT count(*) FROM uuid_keys") == 0)
+        #expect(try queue.append(contentsOf: [QueueFixtures.event(3)]) == [.duplicate], "found among the recent keys")
+
+        _ = try queue.append(contentsOf: QueueFixtures.events(5..<10))
+        #expect(try raw.int("SELECT count(*) FROM recent_uuid_keys") == 0, "moved once 8 were gathered")
+        #expect(try raw.int("SELECT count(*) FROM uuid_keys") == 10)
+        #expect(try queue.append(contentsOf: [QueueFixtures.event(3), QueueFixtures.event(9), QueueFixtures.event(10)])
+            == [.duplicate, .duplicate, .appended(id: 11)])
+        #expect(try queue.stats().pending == 11)
+    }
+
+    @Test func guardHoldsOneKeyPerEventThroughMovesAndDeletes() throws {
+        let folder = TemporaryFolder()
+        let path = folder.file("events.sqlite")
+        let clock = ManualEventClock()
+        let queue = try QueueFixtures.open(path, clock: clock) {
+            $0.recentUUIDKeysToMove = 16
+            $0.maxEvents = 30
+            $0.overflowPolicy = .dropOldest
+            $0.sentRetentionMillis = 0
+        }
+        let raw = try RawDatabase(path)
+        func expectOneKeyPerEvent(_ comment: Comment) throws {
+            let keys = """
+                SELECT uuid_key, event_id FROM uuid_keys UNION ALL SELECT uuid_key, event_id FROM recent_uuid_keys
+                """
+            #expect(try raw.int("SELECT count(*) FROM (\(keys))") == raw.int("SELECT count(*) FROM events"), comment)
+            #expect(try raw.int("SELECT count(*) FROM events e JOIN (\(keys)) k ON k.event_id = e.id AND k.uuid_key = e.uuid_key")
+                == raw.int("SELECT count(*) FROM events"), comment)
+        }
+        _ = try queue.append(contentsOf: QueueFixtures.events(0..<40))  // 10 of them dropped, keys moved
+        try expectOneKeyPerEvent("after appends, a move and drops of the oldest")
+        #expect(try queue.stats().droppedOldest == 10)
+
+        let batch = try #require(try queue.claimNextBatch(limits: BatchLimits(maxEvents: 10), includeOpenBatch: true))
+        try queue.markSent(batchId: batch.id, status: 204)
+        clock.advance(byMillis: 1)
+        #expect(try queue.pruneSent() == 10)
+        try expectOneKeyPerEvent("after pruning sent events")
+
+        // A deleted event is no longer in the queue: its uuid may be queued again.
+        let pruned = try #require(batch.uuids.first)
+        let again = try queue.append(contentsOf: [QueueFixtures.event(0, uuid: pruned)])
+        #expect(again.allSatisfy { if case .appended = $0 { true } else { false } })
+        #expect(throws: QueueError.duplicateEvent(uuid: pruned)) { try queue.append(QueueFixtures.event(1, uuid: pruned)) }
+        try expectOneKeyPerEvent("after queueing a pruned uuid again")
+    }
+
+    @Test func twoQueuesOnOneFileShareTheDuplicateGuard() throws {
+        // Two processes (here two connections) append to one file: each must see the other's
+        // keys, whether recent or moved.
+        let folder = TemporaryFolder()
+        let path = folder.file("events.sqlite")
+        let first = try QueueFixtures.open(path) { $0.recentUUIDKeysToMove = 4 }
+        let second = try QueueFixtures.open(path) { $0.recentUUIDKeysToMove = 4 }
+        try first.append(QueueFixtures.event(1))
+        #expect(throws: QueueError.duplicateEvent(uuid: QueueFixtures.event(1).uuid)) { try second.append(QueueFixtures.event(1)) }
+        _ = try second.append(contentsOf: QueueFixtures.events(2..<8))
+        let raw = try RawDatabase(path)
+        #expect(try raw.int("SELECT count(*) FROM recent_uuid_keys") == 0, "the second queue moved all 7 keys")
+        #expect(try first.append(contentsOf: QueueFixtures.events(1..<9)).filter { $0 == .duplicate }.count == 7)
+        #expect(try first.stats().pending == 8)
     }
 
     @Test func uuidKeyIsFNV1aOfTheUTF8Bytes() {

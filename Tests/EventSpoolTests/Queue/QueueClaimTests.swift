@@ -84,6 +84,30 @@ struct QueueClaimTests {
         #expect(stats.batchesSent == 1 && stats.eventsSent == 4)
     }
 
+    @Test func sentWithTheNextClaimRecordsTheOutcomeAndClaimsOnlyAClosedBatch() throws {
+        let queue = try openQueue()
+        _ = try queue.append(contentsOf: QueueFixtures.events(0..<9))
+        let limits = BatchLimits(maxEvents: 4)
+        let first = try #require(try queue.claimNextBatch(limits: limits, includeOpenBatch: false))
+        let second = try #require(try queue.markSent(batchId: first.id, status: 200, claimingNextClosedBatch: limits))
+        #expect(second.uuids == QueueFixtures.events(4..<8).map(\.uuid))
+        var stats = try queue.stats()
+        #expect(stats.sent == 4 && stats.inflight == 4 && stats.pending == 1 && stats.batchesSent == 1)
+
+        // The one event left is an open batch: recorded, and nothing claimed.
+        #expect(try queue.markSent(batchId: second.id, status: 204, claimingNextClosedBatch: limits) == nil)
+        stats = try queue.stats()
+        #expect(stats.sent == 8 && stats.inflight == 0 && stats.pending == 1)
+
+        // A batch that is not in flight: an error, and no claim either.
+        try queue.deadLetter(batchId: try #require(try queue.claimNextBatch(limits: limits, includeOpenBatch: true)).id, status: 400, reason: "bad")
+        _ = try queue.append(contentsOf: QueueFixtures.events(10..<15))
+        #expect(throws: QueueError.batchNotInFlight(batchId: 3)) {
+            try queue.markSent(batchId: 3, status: 200, claimingNextClosedBatch: limits)
+        }
+        #expect(try queue.stats().inflight == 0)
+    }
+
     @Test func retriedBatchIsResentWithTheSameEventsAfterItsTime() throws {
         let queue = try openQueue()
         _ = try queue.append(contentsOf: QueueFixtures.events(0..<3))

@@ -33,9 +33,22 @@ struct QueueFileTests {
                 """
                 INSERT INTO contexts (id, account_id, project_id, revision, region, anonymize_ip, client_name, client_version, url)
                 VALUES (1, 'a', 'p', '7', 'US', 1, 'swift-eventspool', '0.1.0', 'https://logx.optimizely.com/v1/events');
-                INSERT INTO events (uuid, kind, user_id, context_id, visitor_json, bytes, event_time, enqueued_at)
-                VALUES ('u-1', 'conversion', 'alice', 1, '{"visitor_id": "alice"}', 23, 1, 1);
                 """
+            )
+            // The row as the library of that version wrote it: from version 4 on, with its uuid key,
+            // its visitor JSON apart, and counted in `totals` by the library.
+            try raw.execute(
+                version < 4
+                    ? """
+                    INSERT INTO events (uuid, kind, user_id, context_id, visitor_json, bytes, event_time, enqueued_at)
+                    VALUES ('u-1', 'conversion', 'alice', 1, '{"visitor_id": "alice"}', 23, 1, 1);
+                    """
+                    : """
+                    INSERT INTO events (uuid, uuid_key, kind, user_id, context_id, bytes, event_time, enqueued_at)
+                    VALUES ('u-1', eventspool_uuid_key('u-1'), 'conversion', 'alice', 1, 23, 1, 1);
+                    INSERT INTO event_bodies (event_id, visitor_json) VALUES (last_insert_rowid(), '{"visitor_id": "alice"}');
+                    UPDATE totals SET events = events + 1, bytes = bytes + 23 WHERE state = 'pending';
+                    """
             )
             raw.close()
 
@@ -45,7 +58,8 @@ struct QueueFileTests {
             #expect(events.map(\.uuid) == ["u-1"])
             #expect(events.first?.userId == "alice")
             #expect(try queue.stats().pending == 1)
-            // The duplicate guard knows the upgraded row (version 4 computes its uuid key).
+            // The duplicate guard knows the upgraded row (version 4 computes its uuid key, version 5
+            // moves it into `uuid_keys`).
             #expect(throws: QueueError.duplicateEvent(uuid: "u-1")) { try queue.append(QueueFixtures.event(1, uuid: "u-1")) }
         }
     }
