@@ -2,7 +2,7 @@
 --
 -- Version 4 kept an index on `events.uuid_key`. Its keys are random, so each group of appends
 -- rewrote a page of that index for nearly every event, and the larger the queue, the more pages:
--- with 100,000 events queued, the index alone wrote more to the log than the events themselves.
+-- with 100,000 events queued, the index wrote about as much to the log as the events themselves.
 --
 -- The guard now has two parts, both keyed by (uuid_key, event_id):
 -- - `recent_uuid_keys` takes the keys of new events. It stays small (EventQueue moves it into

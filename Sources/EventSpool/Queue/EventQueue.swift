@@ -21,6 +21,7 @@ import Logging
 /// ## Topics
 /// - Writing: ``append(_:)``, ``append(contentsOf:)``
 /// - Sending: ``claimNextBatch(limits:includeOpenBatch:leaseMillis:)``, ``markSent(batchId:status:)``,
+///   ``markSent(batchId:status:claimingNextClosedBatch:leaseMillis:)``,
 ///   ``scheduleRetry(batchId:notBeforeMillis:status:error:)``, ``deadLetter(batchId:status:reason:)``,
 ///   ``split(batchId:)``, ``recoverLeases()``, ``releaseClaim(batchId:)``, ``renewLease(batchId:leaseMillis:)``
 /// - Inspecting and repairing: ``stats()``, ``list(state:limit:)``, ``requeueDeadLetters()``,
