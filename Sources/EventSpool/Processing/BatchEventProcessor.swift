@@ -34,6 +34,8 @@ public final class BatchEventProcessor: Service, Sendable {
     private let dispatcher: any EventDispatcher
     private let ownedDispatcher: HTTPEventDispatcher?
     private let worker: BatchWorker
+    /// The center's listener that flushes on a new datafile revision.
+    private let configUpdateListener: Int
     private let logger: Logger
     private let clock: any EventClock
     private let lifecycle = LockedValue(Lifecycle())
@@ -76,14 +78,21 @@ public final class BatchEventProcessor: Service, Sendable {
             self.dispatcher = owned
             self.ownedDispatcher = owned
         }
-        worker = BatchWorker(
+        let worker = BatchWorker(
             queue: queue, settings: settings, dispatcher: self.dispatcher,
             notificationCenter: notificationCenter, logger: logger, clock: clock
         )
+        self.worker = worker
         // A new datafile revision, posted by `configDidChange(to:)` or by the application to the
         // center, sends the old revision's pending events at once (spec §5).
-        let worker = self.worker
-        notificationCenter.addListener(for: .configUpdate) { _ in worker.requestFlush() }
+        // Weakly: the worker holds the center, so a strong capture would keep both, and the
+        // queue with its open file and page cache, alive after the processor is gone.
+        configUpdateListener = notificationCenter.addListener(for: .configUpdate) { [weak worker] _ in worker?.requestFlush() }
+    }
+
+    deinit {
+        // A center the application shares outlives this processor: leave nothing in it.
+        notificationCenter.removeListener(id: configUpdateListener)
     }
 
     /// Opens (or creates) the queue at `queuePath` and creates a processor over it.

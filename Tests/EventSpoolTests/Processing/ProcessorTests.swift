@@ -106,6 +106,24 @@ struct ProcessorTests {
         #expect(try processor.queue.stats().pending == 0)
     }
 
+    @Test func stoppedProcessorReleasesItsQueueAndLeavesNoListenerInASharedCenter() async throws {
+        // The worker holds the notification center, whose configUpdate listener once held the
+        // worker: the pair, with the queue's open file and page cache, outlived the processor.
+        let center = EventNotificationCenter()
+        weak var released: EventQueue?
+        do {
+            let queue = try QueueFixtures.open(folder.file("released.sqlite"))
+            released = queue
+            let processor = try BatchEventProcessor(queue: queue, dispatcher: ScriptedDispatcher(), notificationCenter: center)
+            processor.start()
+            try processor.process(QueueFixtures.event(1))
+            try await processor.flushAndWait()
+            await processor.stop()
+        }
+        #expect(await eventually { released == nil }, "the queue is freed once the processor is gone")
+        #expect(center.removeListener(id: 1) == false, "the processor took its listener with it")
+    }
+
     @Test func stopWithAHungServerReturnsInTimeAndTheNextProcessorSendsTheRest() async throws {
         let hung = ScriptedDispatcher([.hang])
         let processor = try makeProcessor(hung, batchSize: 2, timeout: 0.5)
