@@ -83,14 +83,17 @@ struct QueueInspectionTests {
 
 @Suite("The totals table")
 struct QueueTotalsTests {
-    @Test func totalsAgreeWithTheRowsAfterEveryKindOfChange() throws {
+    @Test func totalsAndDuplicateGuardAgreeWithTheRowsAfterEveryKindOfChange() throws {
         // Since migration 0004 no trigger keeps `totals`: EventQueue counts every statement's rows.
+        // Since migration 0005 it also keeps one guard key per event, in one of two tables
+        // (moved between them every 8 keys here).
         let folder = TemporaryFolder()
         let path = folder.file("events.sqlite")
         let clock = ManualEventClock()
         let queue = try QueueFixtures.open(path, clock: clock) {
             $0.maxEvents = 40
             $0.overflowPolicy = .dropOldest
+            $0.recentUUIDKeysToMove = 8
         }
         let raw = try RawDatabase(path)
         func expectTotalsExact(after step: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
@@ -100,6 +103,11 @@ struct QueueTotalsTests {
             }
             #expect(try raw.int("SELECT coalesce(sum(bytes), 0) FROM events WHERE state = 'pending'") == stats.pendingBytes, "pending bytes after \(step)", sourceLocation: sourceLocation)
             #expect(try raw.int("SELECT coalesce(sum(bytes), 0) FROM events WHERE state <> 'sent'") == stats.heldBytes, "held bytes after \(step)", sourceLocation: sourceLocation)
+            let keys = "SELECT uuid_key, event_id FROM uuid_keys UNION ALL SELECT uuid_key, event_id FROM recent_uuid_keys"
+            let events = try raw.int("SELECT count(*) FROM events")
+            #expect(try raw.int("SELECT count(*) FROM (\(keys))") == events, "guard keys after \(step)", sourceLocation: sourceLocation)
+            #expect(try raw.int("SELECT count(*) FROM events e JOIN (\(keys)) k ON k.event_id = e.id AND k.uuid_key = e.uuid_key") == events,
+                    "guard keys matching their events after \(step)", sourceLocation: sourceLocation)
         }
 
         _ = try queue.append(contentsOf: QueueFixtures.events(0..<30))
@@ -131,5 +139,6 @@ struct QueueTotalsTests {
         try expectTotalsExact(after: "requeueDeadLetters")
         try queue.purge(sent: true, dead: false)
         try expectTotalsExact(after: "purge")
+        #expect(try raw.int("SELECT count(*) FROM uuid_keys") > 0, "keys were moved on the way")
     }
 }
