@@ -180,10 +180,8 @@ extension EventQueue {
     /// Deletes the oldest pending event that is not part of a batch; returns its size, or `nil`
     /// when there is none to drop (everything held is in flight, waiting for a retry, or dead).
     private func dropOldestPending(in state: inout State) throws -> Int? {
-        guard let victim = try state.connection.queryOne(
-            "SELECT id, bytes FROM events WHERE state = 'pending' AND batch_id IS NULL ORDER BY id LIMIT 1"
-        , [], { ($0.int64(0), $0.int(1)) }) else { return nil }
-        try deleteEvents(where: "id = ?", [.integer(victim.0)], in: &state)
-        return victim.1
+        guard let victim = try oldestUnbatchedPending(in: &state) else { return nil }
+        try deleteEvents(where: "id = ?", [.integer(victim.id)], in: &state)
+        return victim.bytes
     }
 }

@@ -45,26 +45,37 @@ extension EventQueue {
         now: Int64, in state: inout State
     ) throws -> ClaimedBatch? {
         try recoverLeases(now: now, in: &state)
-        guard let first = try state.connection.queryOne(
-            "SELECT id, batch_id, enqueued_at FROM events WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY id LIMIT 1",
-            [.integer(now)], { ($0.int64(0), $0.optionalInt64(1), $0.int64(2)) }
+        // The events of batches claimed but not yet marked still read pending: skip them.
+        let unmarked = try unmarkedBatches(in: &state)
+        guard let first = try firstPending(
+            where: "state = 'pending' AND next_attempt_at <= ?", [.integer(now)], columns: "enqueued_at", outside: unmarked, in: &state,
+            { (id: $0.int64(0), batchId: $0.optionalInt64(1), enqueuedAt: $0.int64(2)) }
         ) else { return nil }
 
         let leaseExpires = now + leaseMillis
-        if let batchId = first.1 {
+        if let batchId = first.batchId {
             return try reclaim(batchId: batchId, now: now, leaseExpires: leaseExpires, in: &state)
         }
 
         var candidateIds: [Int64] = []
-        let candidates = try state.connection.query(
+        var candidates = try state.connection.query(
             """
             SELECT id, context_id, bytes FROM events
             WHERE state = 'pending' AND batch_id IS NULL AND id >= ? ORDER BY id LIMIT ?
             """,
-            [.integer(first.0), .int(limits.maxEvents + 1)]
+            [.integer(first.id), .int(limits.maxEvents + 1)]
         ) { row in
             candidateIds.append(row.int64(0))
             return BatchCut.Candidate(contextId: row.int64(1), bytes: row.int(2))
+        }
+        // A batch stops where an unmarked batch's range begins, so that ranges never overlap
+        // (only after a requeue can older events come before a batch in flight). It cannot grow
+        // past it: it is closed.
+        var stopsAtBatchInFlight = false
+        if !unmarked.isEmpty, let stop = candidateIds.firstIndex(where: { id in unmarked.contains { $0.spans(id) } }) {
+            candidates.removeSubrange(stop...)
+            candidateIds.removeSubrange(stop...)
+            stopsAtBatchInFlight = true
         }
         guard let firstCandidate = candidates.first else { return nil }
         let context = try context(id: firstCandidate.contextId, in: &state)
@@ -74,37 +85,39 @@ extension EventQueue {
             separatorBytes: LogEvent.visitorSeparator.utf8.count,
             maxEvents: limits.maxEvents,
             maxBytes: limits.maxBytes
-        ), cut.isClosed || includeOpenBatch || first.2 <= (openBatchQueuedBeforeMillis ?? .min) else { return nil }
+        ) else { return nil }
+        let closed = cut.isClosed || (stopsAtBatchInFlight && cut.count == candidates.count)
+        guard closed || includeOpenBatch || first.enqueuedAt <= (openBatchQueuedBeforeMillis ?? .min) else { return nil }
 
+        // Only the batch row is written: its members are the first `count` pending events
+        // without a batch from `first`, which are exactly those of its id range (migration 0006).
+        // They are written once, with the outcome.
+        let lastId = candidateIds[cut.count - 1]
+        let eventBytes = candidates.prefix(cut.count).reduce(0) { $0 + $1.bytes }
         try state.connection.run(
             """
-            INSERT INTO batches (context_id, state, event_count, bytes, attempts, created_at, lease_owner, lease_expires_at)
-            VALUES (?, 'inflight', ?, ?, 1, ?, ?, ?)
+            INSERT INTO batches (context_id, state, event_count, bytes, attempts, created_at, lease_owner, lease_expires_at,
+                                 first_event_id, last_event_id, event_bytes, members_marked)
+            VALUES (?, 'inflight', ?, ?, 1, ?, ?, ?, ?, ?, ?, 0)
             """,
-            [.integer(firstCandidate.contextId), .int(cut.count), .int(cut.bodyBytes), .integer(now), .text(owner.text), .integer(leaseExpires)]
+            [
+                .integer(firstCandidate.contextId), .int(cut.count), .int(cut.bodyBytes), .integer(now), .text(owner.text), .integer(leaseExpires),
+                .integer(first.id), .integer(lastId), .int(eventBytes),
+            ]
         )
         let batchId = state.connection.lastInsertRowID
-        // The cut events are exactly the first `count` unbatched pending events from `first`,
-        // so the unbatched pending events from `first` to the last of them, and nothing else.
-        let cutMembers = "state = 'pending' AND batch_id IS NULL AND id BETWEEN ? AND ?"
-        let range: [SQLiteValue] = [.integer(first.0), .integer(candidateIds[cut.count - 1])]
-        let batch = try claimedBatch(id: batchId, members: cutMembers, range, context: context, attempts: 1, bodyBytes: cut.bodyBytes, leaseExpires: leaseExpires, in: &state)
-        try moveEvents(
-            where: cutMembers, range, to: .inflight, setting: "batch_id = ?, attempts = attempts + 1", [.integer(batchId)],
-            known: (from: .pending, events: cut.count, bytes: candidates.prefix(cut.count).reduce(0) { $0 + $1.bytes }),
-            in: &state
+        return try claimedBatch(
+            id: batchId, members: BatchRow.unmarkedMembers, [.integer(first.id), .integer(lastId)], context: context, attempts: 1,
+            bodyBytes: cut.bodyBytes, leaseExpires: leaseExpires, in: &state
         )
-        return batch
     }
 
     /// Claims a batch that waits for its retry, with its members as they were.
     private func reclaim(batchId: Int64, now: Int64, leaseExpires: Int64, in state: inout State) throws -> ClaimedBatch? {
-        guard let row = try state.connection.queryOne(
-            "SELECT context_id, attempts, bytes FROM batches WHERE id = ? AND state = 'retry'",
-            [.integer(batchId)], { ($0.int64(0), $0.int(1), $0.int(2)) }
-        ) else {
+        guard let batch = try batchRow(batchId, in: &state), batch.state == "retry" else {
             // Not a batch waiting for a retry (a file edited by hand, say): let its events be
-            // batched afresh rather than stay stuck.
+            // batched afresh rather than stay stuck. (A scan: this never happens otherwise.)
+            try markAllMembers(in: &state)
             try state.connection.run("UPDATE events SET batch_id = NULL WHERE batch_id = ? AND state = 'pending'", [.integer(batchId)])
             return nil
         }
@@ -112,13 +125,14 @@ extension EventQueue {
             "UPDATE batches SET state = 'inflight', attempts = attempts + 1, lease_owner = ?, lease_expires_at = ? WHERE id = ?",
             [.text(owner.text), .integer(leaseExpires), .integer(batchId)]
         )
+        let members = batch.members
         try moveEvents(
-            where: "batch_id = ? AND state = 'pending'", [.integer(batchId)],
+            where: members.filter + " AND state = 'pending'", members.arguments,
             to: .inflight, setting: "attempts = attempts + 1", in: &state
         )
-        let context = try context(id: row.0, in: &state)
+        let context = try context(id: batch.contextId, in: &state)
         return try claimedBatch(
-            id: batchId, members: "batch_id = ?", [.integer(batchId)], context: context, attempts: row.1 + 1, bodyBytes: row.2,
+            id: batchId, members: members.filter, members.arguments, context: context, attempts: batch.attempts + 1, bodyBytes: batch.bodyBytes,
             leaseExpires: leaseExpires, in: &state
         )
     }
@@ -163,13 +177,15 @@ extension EventQueue {
             let ownerExited = ownerText.flatMap(LeaseOwner.init(text:)).map {
                 $0 != owner && $0.hasCertainlyExited(onHost: owner.host)
             } ?? false
-            guard expired || ownerExited else { continue }
+            guard expired || ownerExited, let claimed = try batchRow(batchId, in: &state) else { continue }
+            let batch = try markMembers(of: claimed, in: &state)
             try state.connection.run(
                 "UPDATE batches SET state = 'retry', next_attempt_at = ?, lease_owner = NULL, lease_expires_at = NULL WHERE id = ?",
                 [.integer(now), .integer(batchId)]
             )
+            let members = batch.members
             try moveEvents(
-                where: "batch_id = ? AND state = 'inflight'", [.integer(batchId)],
+                where: members.filter + " AND state = 'inflight'", members.arguments,
                 to: .pending, setting: "next_attempt_at = ?", [.integer(now)], in: &state
             )
             recovered += 1

@@ -11,16 +11,19 @@ extension EventQueue {
             for row in try state.connection.query("SELECT name, value FROM counters", [], { ($0.text(0), $0.int(1)) }) {
                 counters[row.0] = row.1
             }
-            let oldest = try state.connection.queryOne(
-                "SELECT enqueued_at FROM events WHERE state = 'pending' ORDER BY id LIMIT 1", [], { $0.int64(0) }
-            )
+            // `totals` counts rows by their state: the events of batches in flight whose members
+            // are not marked yet (migration 0006) are there as pending.
+            let unmarked = try unmarkedBatches(in: &state)
+            let unmarkedEvents = unmarked.reduce(0) { $0 + $1.eventCount }
+            let unmarkedBytes = unmarked.reduce(0) { $0 + $1.eventBytes }
+            let oldest = try firstPending(where: "state = 'pending'", [], columns: "enqueued_at", outside: unmarked, in: &state) { $0.int64(2) }
             let held = ["pending", "inflight", "dead"].reduce(0) { $0 + (totals[$1]?.bytes ?? 0) }
             return QueueStats(
-                pending: totals["pending"]?.events ?? 0,
-                inflight: totals["inflight"]?.events ?? 0,
+                pending: (totals["pending"]?.events ?? 0) - unmarkedEvents,
+                inflight: (totals["inflight"]?.events ?? 0) + unmarkedEvents,
                 sent: totals["sent"]?.events ?? 0,
                 dead: totals["dead"]?.events ?? 0,
-                pendingBytes: totals["pending"]?.bytes ?? 0,
+                pendingBytes: (totals["pending"]?.bytes ?? 0) - unmarkedBytes,
                 heldBytes: held,
                 oldestPendingAgeMillis: oldest.map { max(0, now - $0) },
                 batchesSent: counters["batches_sent"] ?? 0,
@@ -44,14 +47,19 @@ extension EventQueue {
     ///   - state: only events in this state; all when `nil`.
     ///   - limit: at most this many; no limit when `nil`.
     public func list(state filter: EventState? = nil, limit: Int? = 100) throws(QueueError) -> [QueuedEventInfo] {
+        // The events of a batch in flight whose members are not marked yet (migration 0006) read
+        // pending in their rows: `u` is that batch, and they are shown as its, in flight.
         var sql = """
-            SELECT e.id, e.uuid, e.kind, e.user_id, e.state, e.attempts, e.last_status, e.last_error, e.batch_id,
+            SELECT e.id, e.uuid, e.kind, e.user_id, CASE WHEN u.id IS NULL THEN e.state ELSE 'inflight' END AS shown_state,
+                   e.attempts + (u.id IS NOT NULL), e.last_status, e.last_error, coalesce(e.batch_id, u.id),
                    c.url, c.revision, e.bytes, e.event_time, e.enqueued_at
             FROM events e JOIN contexts c ON c.id = e.context_id
+            LEFT JOIN batches u ON e.state = 'pending' AND e.batch_id IS NULL
+                AND u.state = 'inflight' AND u.members_marked = 0 AND e.id BETWEEN u.first_event_id AND u.last_event_id
             """
         var arguments: [SQLiteValue] = []
         if let filter {
-            sql += " WHERE e.state = ?"
+            sql += " WHERE shown_state = ?"
             arguments.append(.text(filter.rawValue))
         }
         sql += " ORDER BY e.id LIMIT ?"
@@ -76,6 +84,9 @@ extension EventQueue {
     @discardableResult
     public func requeueDeadLetters() throws(QueueError) -> Int {
         try write { state in
+            // Requeued events are pending without a batch: none may land in the range of a batch
+            // whose members are not marked.
+            try markAllMembers(in: &state)
             let count = try moveEvents(
                 where: "state = 'dead'", [],
                 to: .pending, setting: "batch_id = NULL, attempts = 0, next_attempt_at = 0, finished_at = NULL", in: &state
@@ -114,13 +125,26 @@ extension EventQueue {
         }
     }
 
+    /// Deletes the events in `states` finished at or before `cutoff`, then the finished batches
+    /// left with no events. Sent and dead events are found through their batches (every one
+    /// has a batch in the same state, finished at the same time), which `batches_finished`
+    /// indexes (migration 0006).
     private func deleteFinished(states: String, cutoff: Int64, in state: inout State) throws -> Int {
-        let count = try deleteEvents(where: "state IN (\(states)) AND finished_at <= ?", [.integer(cutoff)], in: &state)
+        let count = try deleteEvents(
+            where: """
+                id IN (SELECT e.id FROM batches b JOIN events e ON e.id BETWEEN b.first_event_id AND b.last_event_id AND e.batch_id = b.id
+                       WHERE b.state IN (\(states)) AND b.finished_at <= ?1 AND e.state IN (\(states)) AND e.finished_at <= ?1)
+                """,
+            [.integer(cutoff)], in: &state
+        )
         try state.connection.run(
             """
-            DELETE FROM batches WHERE state IN ('sent', 'dead', 'split')
-            AND NOT EXISTS (SELECT 1 FROM events WHERE events.batch_id = batches.id)
-            """
+            DELETE FROM batches WHERE state IN ('sent', 'dead', 'split') AND finished_at <= ?
+            AND NOT EXISTS (
+                SELECT 1 FROM events WHERE events.id BETWEEN batches.first_event_id AND batches.last_event_id AND events.batch_id = batches.id
+            )
+            """,
+            [.integer(cutoff)]
         )
         return count
     }
@@ -135,9 +159,7 @@ extension EventQueue {
     /// waiting retry is due: what a worker needs to decide when to claim next.
     public func pendingSchedule() throws(QueueError) -> PendingSchedule {
         try read { state in
-            let oldest = try state.connection.queryOne(
-                "SELECT enqueued_at FROM events WHERE state = 'pending' AND batch_id IS NULL ORDER BY id LIMIT 1", [], { $0.int64(0) }
-            )
+            let oldest = try oldestUnbatchedPending(in: &state)?.enqueuedAt
             let retry = try state.connection.queryOne(
                 "SELECT min(next_attempt_at) FROM batches WHERE state = 'retry'", [], { $0.optionalInt64(0) }
             ) ?? nil

@@ -30,20 +30,28 @@ extension EventQueue {
     }
 
     private func markSent(batchId: Int64, status: Int, now: Int64, in state: inout State) throws {
-        let batchState = try batchState(batchId, in: &state)
-        if batchState == "sent" { return }
-        guard batchState == "inflight" || batchState == "retry" else { throw QueueError.batchNotInFlight(batchId: batchId) }
+        guard let batch = try batchRow(batchId, in: &state) else { throw QueueError.batchNotInFlight(batchId: batchId) }
+        if batch.state == "sent" { return }
+        guard batch.state == "inflight" || batch.state == "retry" else { throw QueueError.batchNotInFlight(batchId: batchId) }
         try state.connection.run(
             """
-            UPDATE batches SET state = 'sent', last_status = ?, finished_at = ?, lease_owner = NULL, lease_expires_at = NULL
-            WHERE id = ?
+            UPDATE batches SET state = 'sent', last_status = ?, finished_at = ?, lease_owner = NULL, lease_expires_at = NULL,
+            members_marked = 1 WHERE id = ?
             """,
             [.int(status), .integer(now), .integer(batchId)]
         )
-        let events = try moveEvents(
-            where: "batch_id = ? AND state IN ('inflight', 'pending')", [.integer(batchId)],
-            to: .sent, setting: "finished_at = ?", [.integer(now)], in: &state
-        )
+        let members = batch.members
+        let events = batch.membersMarked
+            ? try moveEvents(
+                where: members.filter + " AND state IN ('inflight', 'pending')", members.arguments,
+                to: .sent, setting: "finished_at = ?", [.integer(now)], in: &state
+            )
+            // Written once, here: they were claimed by their range alone.
+            : try moveEvents(
+                where: members.filter, members.arguments,
+                to: .sent, setting: "batch_id = ?, attempts = attempts + 1, finished_at = ?", [.integer(batchId), .integer(now)],
+                known: (from: .pending, events: batch.eventCount, bytes: batch.eventBytes), in: &state
+            )
         try bump("batches_sent", by: 1, in: &state)
         try bump("events_sent", by: events, in: &state)
     }
@@ -55,7 +63,7 @@ extension EventQueue {
     ///   this queue's lease.
     public func scheduleRetry(batchId: Int64, notBeforeMillis: Int64, status: Int?, error: String) throws(QueueError) {
         try write { state in
-            try requireOwnedInflight(batchId, in: &state)
+            let members = try requireOwnedInflight(batchId, markingMembers: true, in: &state).members
             try state.connection.run(
                 """
                 UPDATE batches SET state = 'retry', next_attempt_at = ?, last_status = ?, last_error = ?,
@@ -64,7 +72,7 @@ extension EventQueue {
                 [.integer(notBeforeMillis), .optionalInt(status), .text(error), .integer(batchId)]
             )
             try moveEvents(
-                where: "batch_id = ?", [.integer(batchId)],
+                where: members.filter, members.arguments,
                 to: .pending, setting: "next_attempt_at = ?, last_status = ?, last_error = ?",
                 [.integer(notBeforeMillis), .optionalInt(status), .text(error)], in: &state
             )
@@ -82,7 +90,7 @@ extension EventQueue {
     public func releaseClaim(batchId: Int64) throws(QueueError) {
         let now = clock.nowMillis()
         try write { state in
-            try requireOwnedInflight(batchId, in: &state)
+            let members = try requireOwnedInflight(batchId, markingMembers: true, in: &state).members
             try state.connection.run(
                 """
                 UPDATE batches SET state = 'retry', attempts = max(attempts - 1, 0), next_attempt_at = ?,
@@ -91,7 +99,7 @@ extension EventQueue {
                 [.integer(now), .integer(batchId)]
             )
             try moveEvents(
-                where: "batch_id = ? AND state = 'inflight'", [.integer(batchId)],
+                where: members.filter + " AND state = 'inflight'", members.arguments,
                 to: .pending, setting: "attempts = max(attempts - 1, 0), next_attempt_at = ?", [.integer(now)], in: &state
             )
         }
@@ -106,7 +114,7 @@ extension EventQueue {
     public func renewLease(batchId: Int64, leaseMillis: Int64 = EventQueue.defaultLeaseMillis) throws(QueueError) -> Int64 {
         let expires = clock.nowMillis() + leaseMillis
         try write { state in
-            try requireOwnedInflight(batchId, in: &state)
+            try requireOwnedInflight(batchId, markingMembers: false, in: &state)
             try state.connection.run("UPDATE batches SET lease_expires_at = ? WHERE id = ?", [.integer(expires), .integer(batchId)])
         }
         return expires
@@ -119,7 +127,7 @@ extension EventQueue {
     public func deadLetter(batchId: Int64, status: Int?, reason: String) throws(QueueError) {
         let now = clock.nowMillis()
         try write { state in
-            try requireOwnedInflight(batchId, in: &state)
+            let members = try requireOwnedInflight(batchId, markingMembers: true, in: &state).members
             try state.connection.run(
                 """
                 UPDATE batches SET state = 'dead', last_status = ?, last_error = ?, finished_at = ?,
@@ -128,7 +136,7 @@ extension EventQueue {
                 [.optionalInt(status), .text(reason), .integer(now), .integer(batchId)]
             )
             let events = try moveEvents(
-                where: "batch_id = ?", [.integer(batchId)],
+                where: members.filter, members.arguments,
                 to: .dead, setting: "last_status = ?, last_error = ?, finished_at = ?",
                 [.optionalInt(status), .text(reason), .integer(now)], in: &state
             )
@@ -145,14 +153,14 @@ extension EventQueue {
     public func split(batchId: Int64, status: Int? = nil, error: String? = nil) throws(QueueError) -> (Int64, Int64) {
         let now = clock.nowMillis()
         return try write { state in
-            try requireOwnedInflight(batchId, in: &state)
+            let batch = try requireOwnedInflight(batchId, markingMembers: false, in: &state)
+            let memberFilter = batch.members
             let members = try state.connection.query(
-                "SELECT id, bytes FROM events WHERE batch_id = ? ORDER BY id", [.integer(batchId)]
+                "SELECT id, bytes FROM events WHERE \(memberFilter.filter) ORDER BY id", memberFilter.arguments
             ) { ($0.int64(0), $0.int(1)) }
             guard members.count >= 2 else { throw QueueError.cannotSplitSingleEvent(batchId: batchId) }
-            let contextId = try state.connection.queryOne(
-                "SELECT context_id FROM batches WHERE id = ?", [.integer(batchId)], { $0.int64(0) }
-            ) ?? 0
+            try markMembers(of: batch, in: &state)
+            let contextId = batch.contextId
             let context = try context(id: contextId, in: &state)
             try state.connection.run(
                 """
@@ -165,17 +173,18 @@ extension EventQueue {
             var ids: [Int64] = []
             for part in [members[..<half], members[half...]] {
                 let bytes = LogEvent.bodyByteCount(context: context, visitorByteCounts: part.map(\.1))
+                let range: [SQLiteValue] = [.integer(part[part.startIndex].0), .integer(part[part.endIndex - 1].0)]
                 try state.connection.run(
                     """
-                    INSERT INTO batches (context_id, state, event_count, bytes, attempts, created_at, next_attempt_at)
-                    VALUES (?, 'retry', ?, ?, 0, ?, ?)
+                    INSERT INTO batches (context_id, state, event_count, bytes, attempts, created_at, next_attempt_at,
+                                         first_event_id, last_event_id, event_bytes)
+                    VALUES (?, 'retry', ?, ?, 0, ?, ?, ?, ?, ?)
                     """,
-                    [.integer(contextId), .int(part.count), .int(bytes), .integer(now), .integer(now)]
+                    [.integer(contextId), .int(part.count), .int(bytes), .integer(now), .integer(now)] + range + [.int(part.reduce(0) { $0 + $1.1 })]
                 )
                 let newId = state.connection.lastInsertRowID
                 try moveEvents(
-                    where: "batch_id = ? AND id BETWEEN ? AND ?",
-                    [.integer(batchId), .integer(part[part.startIndex].0), .integer(part[part.endIndex - 1].0)],
+                    where: "batch_id = ? AND id BETWEEN ? AND ?", [.integer(batchId)] + range,
                     to: .pending, setting: "batch_id = ?, next_attempt_at = ?, last_status = ?, last_error = ?",
                     [.integer(newId), .integer(now), .optionalInt(status), .optionalText(error)], in: &state
                 )
@@ -186,17 +195,14 @@ extension EventQueue {
         }
     }
 
-    private func batchState(_ batchId: Int64, in state: inout State) throws -> String {
-        guard let value = try state.connection.queryOne(
-            "SELECT state FROM batches WHERE id = ?", [.integer(batchId)], { $0.text(0) }
-        ) else { throw QueueError.batchNotInFlight(batchId: batchId) }
-        return value
-    }
-
-    private func requireOwnedInflight(_ batchId: Int64, in state: inout State) throws {
-        let row = try state.connection.queryOne(
-            "SELECT state, lease_owner FROM batches WHERE id = ?", [.integer(batchId)], { ($0.text(0), $0.optionalText(1)) }
-        )
-        guard let row, row.0 == "inflight", row.1 == owner.text else { throw QueueError.batchNotInFlight(batchId: batchId) }
+    /// The batch `batchId`, which must be in flight under this queue's lease; with its members
+    /// marked first when asked (see `EventQueue+Members.swift`).
+    @discardableResult
+    private func requireOwnedInflight(_ batchId: Int64, markingMembers: Bool, in state: inout State) throws -> BatchRow {
+        guard let batch = try batchRow(batchId, in: &state), batch.state == "inflight", batch.leaseOwner == owner.text else {
+            throw QueueError.batchNotInFlight(batchId: batchId)
+        }
+        guard markingMembers else { return batch }
+        return try markMembers(of: batch, in: &state)
     }
 }

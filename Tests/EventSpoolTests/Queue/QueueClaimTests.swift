@@ -84,6 +84,52 @@ struct QueueClaimTests {
         #expect(stats.batchesSent == 1 && stats.eventsSent == 4)
     }
 
+    @Test func claimWritesTheBatchAloneAndTheTwoXXWritesEachEventOnce() throws {
+        let queue = try openQueue()
+        _ = try queue.append(contentsOf: QueueFixtures.events(0..<4))
+        let raw = try RawDatabase(folder.file("events.sqlite"))
+        let changesBefore = try raw.int("SELECT total_changes()")
+        let batch = try #require(try queue.claimNextBatch(limits: BatchLimits(), includeOpenBatch: true))
+        // The rows still read pending, with no batch: the batch holds them by its id range.
+        #expect(try raw.strings("SELECT DISTINCT state || ':' || coalesce(batch_id, '-') FROM events") == ["pending:-"])
+        #expect(try raw.strings("SELECT first_event_id || '-' || last_event_id || ':' || members_marked FROM batches") == ["1-4:0"])
+        #expect(try queue.list(state: .inflight).map(\.uuid) == batch.uuids)
+        #expect(try queue.list(state: .inflight).allSatisfy { $0.batchId == batch.id && $0.attempts == 1 })
+        #expect(try queue.list(state: .pending).isEmpty)
+        #expect(try raw.int("SELECT count(*) FROM pending_events") == 0)
+        #expect(try raw.strings("SELECT pending || ',' || inflight FROM queue_summary") == ["0,4"])
+        #expect(try raw.int("SELECT total_changes()") == changesBefore, "a claim changes no event row")
+
+        try queue.markSent(batchId: batch.id, status: 204)
+        #expect(try raw.strings("SELECT DISTINCT state || ':' || batch_id || ':' || attempts FROM events") == ["sent:\(batch.id):1"])
+        #expect(try raw.strings("SELECT members_marked FROM batches") == ["1"])
+    }
+
+    @Test func deadLettersRequeuedInsideTheRangeOfABatchInFlightAreNotTakenForItsMembers() throws {
+        let queue = try openQueue()
+        _ = try queue.append(contentsOf: QueueFixtures.events(0..<3))
+        let one = BatchLimits(maxEvents: 1)
+        // Event 1 dies and is requeued; event 2 waits for a retry.
+        try queue.deadLetter(batchId: try #require(try queue.claimNextBatch(limits: one, includeOpenBatch: true)).id, status: 400, reason: "bad")
+        let waiting = try #require(try queue.claimNextBatch(limits: one, includeOpenBatch: true))
+        try queue.scheduleRetry(batchId: waiting.id, notBeforeMillis: clock.nowMillis() + 10_000, status: 503, error: "busy")
+        try queue.requeueDeadLetters()
+        // Events 1 and 3 are cut into one batch: its range spans event 2.
+        let spanning = try #require(try queue.claimNextBatch(limits: BatchLimits(maxEvents: 5), includeOpenBatch: true))
+        #expect(spanning.uuids == QueueFixtures.events(0..<3).map(\.uuid).enumerated().filter { $0.offset != 1 }.map(\.element))
+        // Event 2 dies too, and is requeued while that batch is in flight.
+        clock.advance(byMillis: 10_000)
+        let retried = try #require(try queue.claimNextBatch(limits: one, includeOpenBatch: true))
+        #expect(retried.id == waiting.id)
+        try queue.deadLetter(batchId: retried.id, status: 400, reason: "bad")
+        try queue.requeueDeadLetters()
+
+        try queue.markSent(batchId: spanning.id, status: 204)
+        let stats = try queue.stats()
+        #expect(stats.sent == 2 && stats.pending == 1 && stats.inflight == 0)
+        #expect(try queue.list(state: .pending).map(\.uuid) == [waiting.uuids[0]])
+    }
+
     @Test func sentWithTheNextClaimRecordsTheOutcomeAndClaimsOnlyAClosedBatch() throws {
         let queue = try openQueue()
         _ = try queue.append(contentsOf: QueueFixtures.events(0..<9))

@@ -36,7 +36,8 @@ struct QueueFileTests {
                 """
             )
             // The row as the library of that version wrote it: from version 4 on, with its uuid key,
-            // its visitor JSON apart, and counted in `totals` by the library.
+            // its visitor JSON apart, and counted in `totals` by the library; from version 5 on,
+            // with its key in the duplicate guard.
             try raw.execute(
                 version < 4
                     ? """
@@ -50,6 +51,9 @@ struct QueueFileTests {
                     UPDATE totals SET events = events + 1, bytes = bytes + 23 WHERE state = 'pending';
                     """
             )
+            if version >= 5 {
+                try raw.execute("INSERT INTO recent_uuid_keys (uuid_key, event_id) SELECT uuid_key, id FROM events")
+            }
             raw.close()
 
             let queue = try QueueFixtures.open(path)
