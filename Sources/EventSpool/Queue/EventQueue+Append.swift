@@ -35,7 +35,7 @@ extension EventQueue {
                 """
             )
             let insertBody = try state.connection.statement("INSERT INTO event_bodies (event_id, visitor_json) VALUES (?, ?)")
-            let insertKey = try state.connection.statement("INSERT INTO recent_uuid_keys (uuid_key, event_id) VALUES (?, ?)")
+            try readRecentUUIDKeys(in: &state)
             var added = (events: 0, bytes: 0)
             var rejected = 0
             var dropped = 0
@@ -77,9 +77,7 @@ extension EventQueue {
                 try insertBody.bind(id, at: 1)
                 try insertBody.bind(event.visitorJSON, at: 2)
                 _ = try insertBody.execute()
-                try insertKey.bind(key, at: 1)
-                try insertKey.bind(id, at: 2)
-                _ = try insertKey.execute()
+                state.recentKeys.add(key: key, eventId: id)
                 outcomes.append(.appended(id: id))
                 held.events += 1
                 held.bytes += bytes
@@ -89,7 +87,7 @@ extension EventQueue {
             // One update for the whole group (migration 0003): a row trigger here cost about a
             // fifth of each append.
             try addToTotals(.pending, events: added.events, bytes: added.bytes, in: &state)
-            try moveRecentUUIDKeysWhenDue(added: added.events, in: &state)
+            try moveRecentUUIDKeysWhenDue(in: &state)
             if let maxPageCount = configuration.maxPageCount, added.events > 0 {
                 try requireRoomToSend(maxPageCount: maxPageCount, in: &state)
             }
@@ -143,15 +141,15 @@ extension EventQueue {
     }
 
     /// Whether an event with `uuid` (whose key is `key`) is in the queue, in any state: the
-    /// duplicate guard of spec §3, in `recent_uuid_keys` and `uuid_keys` (migration 0005).
-    /// Events sharing the key are compared by their uuid text.
+    /// duplicate guard of spec §3. Newer events' keys are in `state.recentKeys`, older ones in
+    /// `uuid_keys` (migration 0007); events found under the key are compared by their uuid text.
     private func isQueued(uuid: String, key: Int64, in state: inout State) throws -> Bool {
+        for id in state.recentKeys.eventIds(for: key) {
+            let stored = try state.connection.queryOne("SELECT uuid FROM events WHERE id = ?", [.integer(id)]) { $0.text(0) }
+            if stored == uuid { return true }
+        }
         let lookup = try state.connection.statement(
-            """
-            SELECT e.uuid FROM recent_uuid_keys k JOIN events e ON e.id = k.event_id WHERE k.uuid_key = ?1
-            UNION ALL
-            SELECT e.uuid FROM uuid_keys k JOIN events e ON e.id = k.event_id WHERE k.uuid_key = ?1
-            """
+            "SELECT e.uuid FROM uuid_keys k JOIN events e ON e.id = k.event_id WHERE k.uuid_key = ?"
         )
         try lookup.bind(key, at: 1)
         defer { lookup.reset() }
@@ -161,20 +159,37 @@ extension EventQueue {
         return false
     }
 
-    /// Moves the keys of `recent_uuid_keys` into `uuid_keys` once it holds
-    /// ``QueueConfiguration/recentUUIDKeysToMove`` of them. The small table takes each group's
-    /// random keys on few pages; the large one is written once per move, in key order. The
-    /// table is counted only after this queue has added an eighth of that many keys (other
-    /// processes' keys count when they or this queue count next).
-    private func moveRecentUUIDKeysWhenDue(added: Int, in state: inout State) throws {
-        let threshold = configuration.recentUUIDKeysToMove
-        state.recentKeysSinceCount += added
-        guard state.recentKeysSinceCount >= max(threshold / 8, 1) else { return }
-        state.recentKeysSinceCount = 0
-        let recent = try state.connection.queryOne("SELECT count(*) FROM recent_uuid_keys") { $0.int(0) } ?? 0
-        guard recent >= threshold else { return }
-        try state.connection.run("INSERT INTO uuid_keys (uuid_key, event_id) SELECT uuid_key, event_id FROM recent_uuid_keys")
-        try state.connection.run("DELETE FROM recent_uuid_keys")
+    /// Brings `state.recentKeys` up to date with the file before a group is appended: the keys
+    /// of events newer than the ones it knows (other connections' appends), or all the keys
+    /// above the mark when it was never read or another connection has deleted events since.
+    private func readRecentUUIDKeys(in state: inout State) throws {
+        let deleted = try counter("events_deleted", in: &state)
+        if !state.recentKeys.isLoaded || deleted != state.recentKeys.deletedCount {
+            let mark = try state.connection.queryOne("SELECT moved_through FROM uuid_keys_mark") { $0.int64(0) } ?? 0
+            state.recentKeys.startOver(knownThrough: mark, deletedCount: deleted)
+        }
+        let newer = try state.connection.statement("SELECT id, uuid_key FROM events WHERE id > ? ORDER BY id")
+        try newer.bind(state.recentKeys.knownThrough, at: 1)
+        defer { newer.reset() }
+        while try newer.step() {
+            state.recentKeys.add(key: newer.int64(1), eventId: newer.int64(0))
+        }
+    }
+
+    /// Moves the keys of the events above the mark into `uuid_keys`, in key order, once
+    /// `state.recentKeys` holds ``QueueConfiguration/recentUUIDKeysToMove`` of them, and raises
+    /// the mark to the newest event. `uuid_keys` is then written once per move, in order,
+    /// instead of at random by every append.
+    private func moveRecentUUIDKeysWhenDue(in state: inout State) throws {
+        guard state.recentKeys.count >= configuration.recentUUIDKeysToMove else { return }
+        let mark = try state.connection.queryOne("SELECT moved_through FROM uuid_keys_mark") { $0.int64(0) } ?? 0
+        try state.connection.run(
+            "INSERT INTO uuid_keys (uuid_key, event_id) SELECT uuid_key, id FROM events WHERE id > ? ORDER BY uuid_key, id", [.integer(mark)]
+        )
+        let newest = try state.connection.queryOne("SELECT coalesce(max(id), 0) FROM events") { $0.int64(0) } ?? 0
+        let newMark = max(mark, newest)
+        try state.connection.run("UPDATE uuid_keys_mark SET moved_through = ?", [.integer(newMark)])
+        state.recentKeys.startOver(knownThrough: newMark, deletedCount: state.recentKeys.deletedCount)
     }
 
     /// Deletes the oldest pending event that is not part of a batch; returns its size, or `nil`

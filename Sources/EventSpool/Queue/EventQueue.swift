@@ -45,8 +45,8 @@ public final class EventQueue: Sendable {
         /// The context used last: consecutive events nearly always share one, and comparing is
         /// cheaper than hashing seven strings for the dictionary.
         var lastContext: (context: EventContext, id: Int64)?
-        /// Keys this queue added to `recent_uuid_keys` since it last counted that table.
-        var recentKeysSinceCount = 0
+        /// The duplicate guard's keys of the newest events (migration 0007).
+        var recentKeys = RecentUUIDKeys()
     }
 
     /// Opens the queue at `path`, creating it (mode 0600) and bringing its schema up to date.
@@ -106,6 +106,8 @@ public final class EventQueue: Sendable {
                         state.contextIds.removeAll()
                         state.contexts.removeAll()
                         state.lastContext = nil
+                        // So may an insert whose key is held as recent.
+                        state.recentKeys.invalidate()
                         throw error
                     }
                 }
@@ -229,15 +231,21 @@ public final class EventQueue: Sendable {
     func deleteEvents(where filter: String, _ filterArguments: [SQLiteValue], in state: inout State) throws -> Int {
         let deleting = try countByState(where: filter, filterArguments, in: &state)
         try state.connection.run("DELETE FROM event_bodies WHERE event_id IN (SELECT id FROM events WHERE \(filter))", filterArguments)
-        for table in ["uuid_keys", "recent_uuid_keys"] {
-            try state.connection.run(
-                "DELETE FROM \(table) WHERE (uuid_key, event_id) IN (SELECT uuid_key, id FROM events WHERE \(filter))", filterArguments
-            )
-        }
+        try state.connection.run(
+            "DELETE FROM uuid_keys WHERE (uuid_key, event_id) IN (SELECT uuid_key, id FROM events WHERE \(filter))", filterArguments
+        )
         let deleted = try state.connection.run("DELETE FROM events WHERE \(filter)", filterArguments)
         for (oldState, count) in deleting {
             try addToTotals(oldState, events: -count.events, bytes: -count.bytes, in: &state)
         }
+        guard deleted > 0 else { return 0 }
+        // A new event gets an id above every id left, which may be an id deleted here: keep the
+        // guard's mark, and the newest id whose key this queue knows, at or below it (migration 0007).
+        let newest = try state.connection.queryOne("SELECT coalesce(max(id), 0) FROM events") { $0.int64(0) } ?? 0
+        try state.connection.run("UPDATE uuid_keys_mark SET moved_through = min(moved_through, ?)", [.integer(newest)])
+        try bump("events_deleted", by: deleted, in: &state)
+        state.recentKeys.deletedCount += deleted
+        state.recentKeys.knownThrough = min(state.recentKeys.knownThrough, newest)
         return deleted
     }
 
@@ -258,6 +266,11 @@ public final class EventQueue: Sendable {
         try state.connection.query(
             "SELECT state, count(*), coalesce(sum(bytes), 0) FROM events WHERE \(filter) GROUP BY state", arguments
         ) { ($0.text(0), (events: $0.int(1), bytes: $0.int(2))) }
+    }
+
+    /// The value of a counter of the `counters` table.
+    func counter(_ name: String, in state: inout State) throws -> Int {
+        try state.connection.queryOne("SELECT value FROM counters WHERE name = ?", [.text(name)]) { $0.int(0) } ?? 0
     }
 
     /// Adds `amount` to a counter of the `counters` table.

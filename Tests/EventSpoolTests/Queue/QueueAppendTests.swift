@@ -45,43 +45,79 @@ struct QueueAppendTests {
 
     @Test func uuidWhoseIndexKeySharesAnotherEventsIsStillQueuedOnce() throws {
         // The duplicate guard looks events up by a 64-bit key of the uuid (migrations 0004 and
-        // 0005). Two different uuids with one key must both be kept; the same uuid must still be
-        // refused.
-        let folder = TemporaryFolder()
-        let path = folder.file("events.sqlite")
-        let queue = try QueueFixtures.open(path)
-        let first = QueueFixtures.event(1)
-        let second = QueueFixtures.event(2)
-        try queue.append(first)
-        // No two test uuids are known to share a key, so the stored key is made to collide.
-        let raw = try RawDatabase(path)
-        try raw.connection.run("UPDATE events SET uuid_key = ? WHERE uuid = ?", [.integer(UUIDKey.of(second.uuid)), .text(first.uuid)])
-        try raw.connection.run("UPDATE recent_uuid_keys SET uuid_key = ?", [.integer(UUIDKey.of(second.uuid))])
+        // 0007), among the newest events' keys in memory or in `uuid_keys`. Two different uuids
+        // with one key must both be kept; the same uuid must still be refused.
+        for keysToMove in [1, 1_000] {
+            let folder = TemporaryFolder()
+            let path = folder.file("events.sqlite")
+            let first = QueueFixtures.event(1)
+            let second = QueueFixtures.event(2)
+            try QueueFixtures.open(path).append(first)
+            // No two test uuids are known to share a key, so the stored key is made to collide;
+            // a queue opened afterwards reads it from the row.
+            let raw = try RawDatabase(path)
+            try raw.connection.run("UPDATE events SET uuid_key = ? WHERE uuid = ?", [.integer(UUIDKey.of(second.uuid)), .text(first.uuid)])
+            let queue = try QueueFixtures.open(path) { $0.recentUUIDKeysToMove = keysToMove }
 
-        try queue.append(second)
-        #expect(throws: QueueError.duplicateEvent(uuid: second.uuid)) { try queue.append(second) }
-        #expect(try raw.int("SELECT count(DISTINCT uuid) FROM events WHERE uuid_key = \(UUIDKey.of(second.uuid))") == 2)
-        #expect(try queue.stats().pending == 2)
+            try queue.append(second)
+            #expect(throws: QueueError.duplicateEvent(uuid: second.uuid)) { try queue.append(second) }
+            #expect(try raw.int("SELECT count(DISTINCT uuid) FROM events WHERE uuid_key = \(UUIDKey.of(second.uuid))") == 2)
+            #expect(try raw.int("SELECT count(*) FROM uuid_keys") == (keysToMove == 1 ? 2 : 0), "keys moved: \(keysToMove == 1)")
+            #expect(try queue.stats().pending == 2)
+        }
     }
 
-    @Test func duplicateIsRefusedBeforeAndAfterItsKeyMovesToTheLargeGuardTable() throws {
-        // Migration 0005: new keys go to `recent_uuid_keys`, which is moved into `uuid_keys`
-        // once it holds `recentUUIDKeysToMove` keys. Both halves must be consulted.
+    @Test func duplicateIsRefusedBeforeAndAfterItsKeyMovesToTheGuardTable() throws {
+        // Migration 0007: the newest events' keys are held in memory, and moved into `uuid_keys`
+        // (raising `uuid_keys_mark`) once there are `recentUUIDKeysToMove` of them. Both halves
+        // must be consulted.
         let folder = TemporaryFolder()
         let path = folder.file("events.sqlite")
         let queue = try QueueFixtures.open(path) { $0.recentUUIDKeysToMove = 8 }
         let raw = try RawDatabase(path)
         _ = try queue.append(contentsOf: QueueFixtures.events(0..<5))
-        #expect(try raw.int("SELECT count(*) FROM recent_uuid_keys") == 5)
         #expect(try raw.int("SELECT count(*) FROM uuid_keys") == 0)
-        #expect(try queue.append(contentsOf: [QueueFixtures.event(3)]) == [.duplicate], "found among the recent keys")
+        #expect(try raw.int("SELECT moved_through FROM uuid_keys_mark") == 0)
+        #expect(try queue.append(contentsOf: [QueueFixtures.event(3)]) == [.duplicate], "found among the newest keys")
 
         _ = try queue.append(contentsOf: QueueFixtures.events(5..<10))
-        #expect(try raw.int("SELECT count(*) FROM recent_uuid_keys") == 0, "moved once 8 were gathered")
-        #expect(try raw.int("SELECT count(*) FROM uuid_keys") == 10)
+        #expect(try raw.int("SELECT count(*) FROM uuid_keys") == 10, "moved once 8 were gathered")
+        #expect(try raw.int("SELECT moved_through FROM uuid_keys_mark") == 10)
         #expect(try queue.append(contentsOf: [QueueFixtures.event(3), QueueFixtures.event(9), QueueFixtures.event(10)])
             == [.duplicate, .duplicate, .appended(id: 11)])
         #expect(try queue.stats().pending == 11)
+    }
+
+    @Test func idsReusedAfterAnotherConnectionDeletesTheNewestEventsAreStillGuarded() throws {
+        // A new event gets an id above every id left, so after the newest events are deleted
+        // their ids come back. A queue that knew the old events by those ids must read the new
+        // ones (migration 0007: the `events_deleted` counter tells it).
+        let folder = TemporaryFolder()
+        let path = folder.file("events.sqlite")
+        let clock = ManualEventClock()
+        let appender = try QueueFixtures.open(path, clock: clock)
+        let other = try QueueFixtures.open(path, clock: clock)
+        _ = try appender.append(contentsOf: QueueFixtures.events(0..<3))
+        let batch = try #require(try other.claimNextBatch(limits: BatchLimits(), includeOpenBatch: true))
+        try other.deadLetter(batchId: batch.id, status: 400, reason: "bad")
+        #expect(try other.purge(sent: false, dead: true) == 3)
+        let reused = QueueFixtures.event(7)
+        #expect(try other.append(reused) == 1, "the id of a deleted event")
+
+        #expect(throws: QueueError.duplicateEvent(uuid: reused.uuid)) { try appender.append(reused) }
+        #expect(try appender.append(contentsOf: QueueFixtures.events(0..<3)).allSatisfy { $0 != .duplicate }, "the deleted uuids are free again")
+    }
+
+    @Test func appendThatFailsLeavesNoKeysBehindThatHideAnotherConnectionsEvents() throws {
+        // A group rolled back (the file is full) had its keys held in memory under ids that
+        // another connection then uses: the queue forgets them and reads the file afresh.
+        let folder = TemporaryFolder()
+        let path = folder.file("events.sqlite")
+        let small = try QueueFixtures.open(path) { $0.maxPageCount = 60 }
+        #expect(throws: QueueError.diskFull(path: path)) { try small.append(contentsOf: QueueFixtures.events(0..<200, size: 2_000)) }
+        let other = try QueueFixtures.open(path)
+        _ = try other.append(contentsOf: QueueFixtures.events(200..<203))
+        #expect(try small.append(contentsOf: QueueFixtures.events(200..<203)) == [.duplicate, .duplicate, .duplicate])
     }
 
     @Test func uuidOfAPrunedEventMayBeQueuedAgainOnce() throws {
@@ -104,7 +140,7 @@ struct QueueAppendTests {
 
     @Test func twoQueuesOnOneFileShareTheDuplicateGuard() throws {
         // Two processes (here two connections) append to one file: each must see the other's
-        // keys, whether recent or moved.
+        // keys, whether new (read from the rows) or moved.
         let folder = TemporaryFolder()
         let path = folder.file("events.sqlite")
         let first = try QueueFixtures.open(path) { $0.recentUUIDKeysToMove = 4 }
@@ -113,7 +149,7 @@ struct QueueAppendTests {
         #expect(throws: QueueError.duplicateEvent(uuid: QueueFixtures.event(1).uuid)) { try second.append(QueueFixtures.event(1)) }
         _ = try second.append(contentsOf: QueueFixtures.events(2..<8))
         let raw = try RawDatabase(path)
-        #expect(try raw.int("SELECT count(*) FROM recent_uuid_keys") == 0, "the second queue moved all 7 keys")
+        #expect(try raw.int("SELECT count(*) FROM uuid_keys") == 7, "the second queue moved all 7 keys")
         #expect(try first.append(contentsOf: QueueFixtures.events(1..<9)).filter { $0 == .duplicate }.count == 7)
         #expect(try first.stats().pending == 8)
     }

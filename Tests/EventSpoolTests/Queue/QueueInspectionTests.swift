@@ -85,8 +85,8 @@ struct QueueInspectionTests {
 struct QueueTotalsTests {
     @Test func totalsAndDuplicateGuardAgreeWithTheRowsAfterEveryKindOfChange() throws {
         // Since migration 0004 no trigger keeps `totals`: EventQueue counts every statement's rows.
-        // Since migration 0005 it also keeps one guard key per event, in one of two tables
-        // (moved between them every 8 keys here). Since migration 0006 a claim writes the batch
+        // Since migration 0007 it also keeps the guard keys of the events up to a mark in
+        // `uuid_keys` (moved there every 8 keys here). Since migration 0006 a claim writes the batch
         // alone and stats count its events in flight.
         let folder = TemporaryFolder()
         let path = folder.file("events.sqlite")
@@ -127,11 +127,13 @@ struct QueueTotalsTests {
                 try raw.int("SELECT count(*) FROM events e JOIN batches b ON b.id = e.batch_id WHERE e.id NOT BETWEEN b.first_event_id AND b.last_event_id") == 0,
                 "members outside their batch's range after \(step)", sourceLocation: sourceLocation
             )
-            let keys = "SELECT uuid_key, event_id FROM uuid_keys UNION ALL SELECT uuid_key, event_id FROM recent_uuid_keys"
-            let events = try raw.int("SELECT count(*) FROM events")
-            #expect(try raw.int("SELECT count(*) FROM (\(keys))") == events, "guard keys after \(step)", sourceLocation: sourceLocation)
-            #expect(try raw.int("SELECT count(*) FROM events e JOIN (\(keys)) k ON k.event_id = e.id AND k.uuid_key = e.uuid_key") == events,
+            // Every event at or below the guard's mark has its key in `uuid_keys`, and no other.
+            let mark = try raw.int("SELECT moved_through FROM uuid_keys_mark")
+            let events = try raw.int("SELECT count(*) FROM events WHERE id <= \(mark)")
+            #expect(try raw.int("SELECT count(*) FROM uuid_keys") == events, "guard keys after \(step)", sourceLocation: sourceLocation)
+            #expect(try raw.int("SELECT count(*) FROM events e JOIN uuid_keys k ON k.event_id = e.id AND k.uuid_key = e.uuid_key") == events,
                     "guard keys matching their events after \(step)", sourceLocation: sourceLocation)
+            #expect(try raw.int("SELECT coalesce(max(id), 0) FROM events") >= mark, "no event id below the mark is free after \(step)", sourceLocation: sourceLocation)
         }
 
         _ = try queue.append(contentsOf: QueueFixtures.events(0..<30))
