@@ -23,6 +23,8 @@ let package = Package(
             name: "CSQLite",
             providers: [.apt(["libsqlite3-dev"]), .brew(["sqlite"])]
         ),
+        // SQLite's default VFS with the writes to a write-ahead log gathered into one per commit.
+        .target(name: "CEventSpoolVFS", dependencies: ["CSQLite"]),
         // Turns Migrations/NNNN_name.sql into Swift string constants at build time.
         .executableTarget(name: "MigrationsCodegen"),
         .plugin(
@@ -34,6 +36,7 @@ let package = Package(
             name: "EventSpool",
             dependencies: [
                 "CSQLite",
+                "CEventSpoolVFS",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
