@@ -36,8 +36,9 @@ struct QueueFileTests {
                 """
             )
             // The row as the library of that version wrote it: from version 4 on, with its uuid key,
-            // its visitor JSON apart, and counted in `totals` by the library; from version 5 on,
-            // with its key in the duplicate guard.
+            // its visitor JSON apart, and counted in `totals` by the library; in versions 5 and 6,
+            // with its key in the duplicate guard's table of new keys (from version 7 on, the
+            // library reads the keys of new events from their rows).
             try raw.execute(
                 version < 4
                     ? """
@@ -51,7 +52,7 @@ struct QueueFileTests {
                     UPDATE totals SET events = events + 1, bytes = bytes + 23 WHERE state = 'pending';
                     """
             )
-            if version >= 5 {
+            if version == 5 || version == 6 {
                 try raw.execute("INSERT INTO recent_uuid_keys (uuid_key, event_id) SELECT uuid_key, id FROM events")
             }
             raw.close()
@@ -66,6 +67,49 @@ struct QueueFileTests {
             // moves it into `uuid_keys`).
             #expect(throws: QueueError.duplicateEvent(uuid: "u-1")) { try queue.append(QueueFixtures.event(1, uuid: "u-1")) }
         }
+    }
+
+    @Test func batchesOfAVersion7FileKeepTheirMembersAndStatesThroughTheRebuildOfVersion8() throws {
+        // Migration 0008 rebuilds `events` and `batches`. A batch waiting for its retry must be
+        // claimed again whole, and a sent one must stay sent and be pruned with its events.
+        let folder = TemporaryFolder()
+        let path = folder.file("v7.sqlite")
+        let raw = try SQLiteConnection(path: path, readOnly: false, create: true)
+        try Migrator().migrate(raw, upTo: 7)
+        let visitor = #"{"visitor_id": "alice"}"#
+        try raw.execute(
+            """
+            INSERT INTO contexts (id, account_id, project_id, revision, region, anonymize_ip, client_name, client_version, url)
+            VALUES (1, 'a', 'p', '7', 'US', 1, 'swift-eventspool', '0.1.0', 'https://logx.optimizely.com/v1/events');
+            INSERT INTO batches (id, context_id, state, event_count, bytes, attempts, created_at, finished_at, last_status,
+                                 first_event_id, last_event_id, event_bytes)
+            VALUES (1, 1, 'sent', 2, 500, 1, 1, 1, 204, 1, 2, 46),
+                   (2, 1, 'retry', 2, 500, 1, 1, NULL, 503, 3, 4, 46);
+            INSERT INTO events (id, uuid, uuid_key, kind, user_id, context_id, bytes, event_time, enqueued_at, state, batch_id, attempts, finished_at)
+            VALUES (1, 'u-1', eventspool_uuid_key('u-1'), 'conversion', 'alice', 1, 23, 1, 1, 'sent', 1, 1, 1),
+                   (2, 'u-2', eventspool_uuid_key('u-2'), 'conversion', 'alice', 1, 23, 1, 1, 'sent', 1, 1, 1),
+                   (3, 'u-3', eventspool_uuid_key('u-3'), 'conversion', 'alice', 1, 23, 1, 1, 'pending', 2, 1, NULL),
+                   (4, 'u-4', eventspool_uuid_key('u-4'), 'conversion', 'alice', 1, 23, 1, 1, 'pending', 2, 1, NULL),
+                   (5, 'u-5', eventspool_uuid_key('u-5'), 'conversion', 'alice', 1, 23, 1, 1, 'pending', NULL, 0, NULL);
+            INSERT INTO event_bodies (event_id, visitor_json) SELECT id, '\(visitor)' FROM events;
+            UPDATE totals SET events = 3, bytes = 69 WHERE state = 'pending';
+            UPDATE totals SET events = 2, bytes = 46 WHERE state = 'sent';
+            """
+        )
+        raw.close()
+
+        let clock = ManualEventClock()
+        let queue = try QueueFixtures.open(path, clock: clock) { $0.sentRetentionMillis = 0 }
+        #expect(try queue.schemaVersion() == Migration.latestVersion)
+        let stats = try queue.stats()
+        #expect((stats.pending, stats.sent) == (3, 2))
+        let retried = try #require(try queue.claimNextBatch(limits: BatchLimits(maxEvents: 10), includeOpenBatch: true))
+        #expect(retried.id == 2 && retried.uuids == ["u-3", "u-4"] && retried.attempts == 2)
+        try queue.markSent(batchId: retried.id, status: 204)
+        let last = try #require(try queue.claimNextBatch(limits: BatchLimits(maxEvents: 10), includeOpenBatch: true))
+        #expect(last.uuids == ["u-5"])
+        #expect(try queue.pruneSent() == 4, "the sent events of the old batches are pruned through them")
+        #expect(throws: QueueError.duplicateEvent(uuid: "u-5")) { try queue.append(QueueFixtures.event(5, uuid: "u-5")) }
     }
 
     @Test func fileFromANewerLibraryIsRefusedAndLeftUntouched() throws {
