@@ -23,7 +23,7 @@ let package = Package(
             name: "CSQLite",
             providers: [.apt(["libsqlite3-dev"]), .brew(["sqlite"])]
         ),
-        // SQLite's default VFS with the writes to a write-ahead log gathered into one per commit.
+        // SQLite's default VFS, writing each commit to the write-ahead log in 64 KB pieces.
         .target(name: "CEventSpoolVFS", dependencies: ["CSQLite"]),
         // Turns Migrations/NNNN_name.sql into Swift string constants at build time.
         .executableTarget(name: "MigrationsCodegen"),

@@ -1,10 +1,11 @@
 // EventSpool's VFS: SQLite's default VFS, with the writes to each write-ahead log gathered in
-// memory and written with one system call per commit.
+// memory and written together, in pieces of 64 KB.
 //
 // SQLite appends a commit to the log one frame at a time, and each frame with two writes (its
 // 24-byte header, then the page): a group of 1,000 events is some 360 `pwrite` calls, and their
-// fixed cost is about three quarters of the time spent writing the log. Here the writes that
-// continue one another are kept in a buffer and written together:
+// fixed cost was about two thirds of the time spent writing the log (measured: 63 ms for 100
+// such commits, 23 ms in 64 KB pieces). Here the writes that continue one another are kept in a
+// buffer and written together:
 //
 // - when the page of a commit frame (a frame header whose "database size" field is not zero)
 //   has been added: the commit is complete, and SQLite publishes it in the shared-memory index
@@ -52,8 +53,9 @@ static sqlite3_io_methods buffered_log_methods;
 static pthread_once_t register_once = PTHREAD_ONCE_INIT;
 static int register_result = SQLITE_OK;
 
-/// Writes the buffer in pieces of WRITE_LIMIT bytes: the default VFS writes at most 128 KB
-/// in one call (it masks larger sizes, and reports the rest as a full disk).
+/// Writes the buffer in pieces of WRITE_LIMIT bytes: the default VFS writes less than 128 KB in
+/// one call (it masks larger sizes with 0x1ffff, and reports what it did not write as a full
+/// disk).
 static int flush(BufferedLog *file) {
     int length = file->length;
     file->length = 0;
@@ -201,23 +203,29 @@ static int buffered_device_characteristics(sqlite3_file *base) {
     return file->log->pMethods->xDeviceCharacteristics(file->log);
 }
 
+// SQLite never calls the shared-memory and memory-mapping methods on a log file; they are
+// passed on all the same, when the default file has them (version 2 and 3 methods).
+
 static int buffered_shm_map(sqlite3_file *base, int page, int size, int extend, void volatile **mapped) {
     BufferedLog *file = (BufferedLog *)base;
+    if (file->log->pMethods->iVersion < 2) return SQLITE_IOERR_SHMMAP;
     return file->log->pMethods->xShmMap(file->log, page, size, extend, mapped);
 }
 
 static int buffered_shm_lock(sqlite3_file *base, int offset, int count, int flags) {
     BufferedLog *file = (BufferedLog *)base;
+    if (file->log->pMethods->iVersion < 2) return SQLITE_IOERR_SHMLOCK;
     return file->log->pMethods->xShmLock(file->log, offset, count, flags);
 }
 
 static void buffered_shm_barrier(sqlite3_file *base) {
     BufferedLog *file = (BufferedLog *)base;
-    file->log->pMethods->xShmBarrier(file->log);
+    if (file->log->pMethods->iVersion >= 2) file->log->pMethods->xShmBarrier(file->log);
 }
 
 static int buffered_shm_unmap(sqlite3_file *base, int delete) {
     BufferedLog *file = (BufferedLog *)base;
+    if (file->log->pMethods->iVersion < 2) return SQLITE_OK;
     return file->log->pMethods->xShmUnmap(file->log, delete);
 }
 
@@ -225,11 +233,16 @@ static int buffered_fetch(sqlite3_file *base, sqlite3_int64 offset, int amount, 
     BufferedLog *file = (BufferedLog *)base;
     int rc = flush(file);
     if (rc != SQLITE_OK) return rc;
+    if (file->log->pMethods->iVersion < 3) {
+        *pointer = NULL;  // no mapping: SQLite reads instead
+        return SQLITE_OK;
+    }
     return file->log->pMethods->xFetch(file->log, offset, amount, pointer);
 }
 
 static int buffered_unfetch(sqlite3_file *base, sqlite3_int64 offset, void *pointer) {
     BufferedLog *file = (BufferedLog *)base;
+    if (file->log->pMethods->iVersion < 3) return SQLITE_OK;
     return file->log->pMethods->xUnfetch(file->log, offset, pointer);
 }
 
@@ -248,8 +261,6 @@ static int eventspool_open(sqlite3_vfs *vfs, sqlite3_filename name, sqlite3_file
         file->base.pMethods = NULL;
         return rc;
     }
-    // Methods this wrapper does not have are left out, as the default file's are.
-    buffered_log_methods.iVersion = file->log->pMethods->iVersion;
     file->base.pMethods = &buffered_log_methods;
     return SQLITE_OK;
 }

@@ -23,7 +23,7 @@ final class SQLiteConnection {
     ///   global mutex on every allocation and free, about a tenth of the time of a grouped
     ///   append. Without effect if another part of the process opened a database first.
     /// - EventSpool's VFS is registered (`CEventSpoolVFS`): SQLite's default VFS, except that it
-    ///   writes each commit to the write-ahead log with one system call instead of two a page.
+    ///   writes each commit to the write-ahead log in 64 KB pieces instead of two writes a page.
     ///   If it cannot be registered, connections use the default VFS.
     private static let vfsName: String? = {
         _ = eventspool_disable_memory_statistics()
