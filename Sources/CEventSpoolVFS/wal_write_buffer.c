@@ -35,6 +35,7 @@
 #define WAL_FRAME_HEADER_SIZE 24
 #define BUFFER_LIMIT (16 * 1024 * 1024)
 #define WRITE_LIMIT (64 * 1024)
+#define KEEP_LIMIT (1024 * 1024)
 
 typedef struct BufferedLog {
     sqlite3_file base;          // pMethods is &buffered_log_methods
@@ -55,16 +56,22 @@ static int register_result = SQLITE_OK;
 
 /// Writes the buffer in pieces of WRITE_LIMIT bytes: the default VFS writes less than 128 KB in
 /// one call (it masks larger sizes with 0x1ffff, and reports what it did not write as a full
-/// disk).
+/// disk). A buffer larger than KEEP_LIMIT (grown by an unusually large transaction) is freed once
+/// written, so that it does not stay allocated for the life of the connection.
 static int flush(BufferedLog *file) {
     int length = file->length;
     file->length = 0;
-    for (int done = 0; done < length; done += WRITE_LIMIT) {
+    int rc = SQLITE_OK;
+    for (int done = 0; done < length && rc == SQLITE_OK; done += WRITE_LIMIT) {
         int piece = length - done < WRITE_LIMIT ? length - done : WRITE_LIMIT;
-        int rc = file->log->pMethods->xWrite(file->log, file->pending + done, piece, file->start + done);
-        if (rc != SQLITE_OK) return rc;
+        rc = file->log->pMethods->xWrite(file->log, file->pending + done, piece, file->start + done);
     }
-    return SQLITE_OK;
+    if (file->capacity > KEEP_LIMIT) {
+        free(file->pending);
+        file->pending = NULL;
+        file->capacity = 0;
+    }
+    return rc;
 }
 
 static int write_through(BufferedLog *file, const void *data, int amount, sqlite3_int64 offset) {
