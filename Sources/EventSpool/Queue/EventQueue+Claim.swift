@@ -44,9 +44,8 @@ extension EventQueue {
         limits: BatchLimits, includeOpenBatch: Bool, openBatchQueuedBeforeMillis: Int64?, leaseMillis: Int64,
         now: Int64, in state: inout State
     ) throws -> ClaimedBatch? {
-        try recoverLeases(now: now, in: &state)
         // The events of batches claimed but not yet marked still read pending: skip them.
-        let unmarked = try unmarkedBatches(in: &state)
+        let unmarked = try recoverLeases(now: now, in: &state).inFlight.filter { !$0.membersMarked }
         guard let first = try firstPending(
             where: "state = 'pending' AND next_attempt_at <= ?", [.integer(now)], columns: "enqueued_at", outside: unmarked, in: &state,
             { (id: $0.int64(0), batchId: $0.optionalInt64(1), enqueuedAt: $0.int64(2)) }
@@ -163,25 +162,27 @@ extension EventQueue {
     @discardableResult
     public func recoverLeases() throws(QueueError) -> Int {
         let now = clock.nowMillis()
-        return try write { state in try recoverLeases(now: now, in: &state) }
+        return try write { state in try recoverLeases(now: now, in: &state).recovered }
     }
 
-    @discardableResult
-    func recoverLeases(now: Int64, in state: inout State) throws -> Int {
-        let inflight = try state.connection.query(
-            "SELECT id, lease_owner, lease_expires_at FROM batches WHERE state = 'inflight'"
-        ) { ($0.int64(0), $0.optionalText(1), $0.optionalInt64(2)) }
+    /// Recovers as ``recoverLeases()`` does; returns how many batches were recovered and the
+    /// batches still in flight afterwards.
+    func recoverLeases(now: Int64, in state: inout State) throws -> (recovered: Int, inFlight: [BatchRow]) {
+        var inFlight: [BatchRow] = []
         var recovered = 0
-        for (batchId, ownerText, expires) in inflight {
-            let expired = (expires ?? 0) <= now
-            let ownerExited = ownerText.flatMap(LeaseOwner.init(text:)).map {
+        for claimed in try inflightBatches(in: &state) {
+            let expired = (claimed.leaseExpiresAt ?? 0) <= now
+            let ownerExited = claimed.leaseOwner.flatMap(LeaseOwner.init(text:)).map {
                 $0 != owner && $0.hasCertainlyExited(onHost: owner.host)
             } ?? false
-            guard expired || ownerExited, let claimed = try batchRow(batchId, in: &state) else { continue }
+            guard expired || ownerExited else {
+                inFlight.append(claimed)
+                continue
+            }
             let batch = try markMembers(of: claimed, in: &state)
             try state.connection.run(
                 "UPDATE batches SET state = 'retry', next_attempt_at = ?, lease_owner = NULL, lease_expires_at = NULL WHERE id = ?",
-                [.integer(now), .integer(batchId)]
+                [.integer(now), .integer(batch.id)]
             )
             let members = batch.members
             try moveEvents(
@@ -194,6 +195,6 @@ extension EventQueue {
             try bump("leases_recovered", by: recovered, in: &state)
             configuration.logger.info("recovered in-flight batches", metadata: ["batches": "\(recovered)", "path": "\(path)"])
         }
-        return recovered
+        return (recovered, inFlight)
     }
 }

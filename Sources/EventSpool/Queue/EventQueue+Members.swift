@@ -18,6 +18,7 @@ extension EventQueue {
         var id: Int64
         var state: String
         var leaseOwner: String?
+        var leaseExpiresAt: Int64?
         var contextId: Int64
         var attempts: Int
         var bodyBytes: Int
@@ -46,14 +47,15 @@ extension EventQueue {
     }
 
     private static let batchColumns = """
-        id, state, lease_owner, context_id, attempts, bytes, first_event_id, last_event_id, event_count, event_bytes, members_marked
+        id, state, lease_owner, lease_expires_at, context_id, attempts, bytes, first_event_id, last_event_id, event_count, event_bytes,
+        members_marked
         """
 
     private static func batchRow(_ row: PreparedStatement) -> BatchRow {
         BatchRow(
-            id: row.int64(0), state: row.text(1), leaseOwner: row.optionalText(2), contextId: row.int64(3), attempts: row.int(4),
-            bodyBytes: row.int(5), firstEventId: row.optionalInt64(6), lastEventId: row.optionalInt64(7), eventCount: row.int(8),
-            eventBytes: row.int(9), membersMarked: row.int(10) != 0
+            id: row.int64(0), state: row.text(1), leaseOwner: row.optionalText(2), leaseExpiresAt: row.optionalInt64(3),
+            contextId: row.int64(4), attempts: row.int(5), bodyBytes: row.int(6), firstEventId: row.optionalInt64(7),
+            lastEventId: row.optionalInt64(8), eventCount: row.int(9), eventBytes: row.int(10), membersMarked: row.int(11) != 0
         )
     }
 
@@ -62,11 +64,14 @@ extension EventQueue {
         try state.connection.queryOne("SELECT \(Self.batchColumns) FROM batches WHERE id = ?", [.integer(id)], Self.batchRow)
     }
 
+    /// The in-flight batches.
+    func inflightBatches(in state: inout State) throws -> [BatchRow] {
+        try state.connection.query("SELECT \(Self.batchColumns) FROM batches WHERE state = 'inflight'", [], Self.batchRow)
+    }
+
     /// The in-flight batches whose members are not marked yet.
     func unmarkedBatches(in state: inout State) throws -> [BatchRow] {
-        try state.connection.query(
-            "SELECT \(Self.batchColumns) FROM batches WHERE state = 'inflight' AND members_marked = 0", [], Self.batchRow
-        )
+        try inflightBatches(in: &state).filter { !$0.membersMarked }
     }
 
     /// Writes the members of `batch` as its own (`'inflight'`, its id, one more attempt) when
