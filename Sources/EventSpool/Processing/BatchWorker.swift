@@ -211,9 +211,18 @@ final class BatchWorker: Sendable {
             case .send(let batch):
                 driver.requests[batch.id] = send(batch)
                 next = []
-            case .record(let batch, let outcome):
-                let returned = record(batch, outcome)
-                next = driver.machine.recorded(batchId: batch.id, returnedEventsToPending: returned, nowMillis: clock.nowMillis())
+            case .record(let batch, let outcome, let thenClaim):
+                let (returned, claimed) = record(batch, outcome, thenClaim: thenClaim)
+                var answers = driver.machine.recorded(batchId: batch.id, returnedEventsToPending: returned, nowMillis: clock.nowMillis())
+                if let thenClaim {
+                    // Claimed with the record, or (when the record failed) now.
+                    if let claimed {
+                        answers += answer(claimed, &driver.machine)
+                    } else {
+                        answers += claim(thenClaim, &driver.machine)
+                    }
+                }
+                next = answers
             case .renewLease(let batchId):
                 do {
                     let expires = try queue.renewLease(batchId: batchId, leaseMillis: settings.leaseMillis)
@@ -268,9 +277,13 @@ final class BatchWorker: Sendable {
             logger.error("cannot claim a batch; trying again in a second", metadata: ["error": "\(error)"])
             return machine.claimFailed(nowMillis: clock.nowMillis())
         }
+        return answer(result, &machine)
+    }
+
+    private func answer(_ result: EventQueue.ClaimResult, _ machine: inout WorkerStateMachine) -> [WorkerStateMachine.Action] {
         switch result {
-        case .claimed(let batch): return machine.claimed(batch, nowMillis: clock.nowMillis())
-        case .nothingDue(let schedule): return machine.nothingDue(schedule, nowMillis: clock.nowMillis())
+        case .claimed(let batch): machine.claimed(batch, nowMillis: clock.nowMillis())
+        case .nothingDue(let schedule): machine.nothingDue(schedule, nowMillis: clock.nowMillis())
         }
     }
 
@@ -290,46 +303,70 @@ final class BatchWorker: Sendable {
         }
     }
 
-    /// Records what the request of `batch` came to and posts the outcome. Returns whether its
-    /// events are pending again (a retry or a split).
-    private func record(_ batch: ClaimedBatch, _ outcome: WorkerStateMachine.Outcome) -> Bool {
+    /// Records what the request of `batch` came to (with a claim in the same transaction when
+    /// `thenClaim` is given) and posts the outcome. Returns whether its events are pending again
+    /// (a retry or a split), and the claim's result (`nil` when the record failed: nothing was
+    /// written, and the lease runs out).
+    private func record(
+        _ batch: ClaimedBatch, _ outcome: WorkerStateMachine.Outcome, thenClaim rule: ClaimRule?
+    ) -> (returnedEventsToPending: Bool, claimed: EventQueue.ClaimResult?) {
         let now = clock.nowMillis()
-        do {
-            switch outcome {
-            case .abandoned:
-                let reason = "the processor stopped before the response"
-                try queue.scheduleRetry(batchId: batch.id, notBeforeMillis: now, status: nil, error: reason)
-                post(batch, status: nil, result: .abandoned, reason: reason)
-                return true
-            case .decided(let action, let result):
-                if case .response(let response) = result, !response.body.isEmpty, !response.isSuccess {
-                    logger.debug("response body", metadata: ["batch": "\(batch.id)", "status": "\(response.status)", "body": "\(DispatchDecision.describe(response))"])
-                }
-                switch action {
-                case .markSent(let status):
-                    try queue.markSent(batchId: batch.id, status: status)
-                    logger.debug("batch sent", metadata: ["batch": "\(batch.id)", "status": "\(status)"])
-                    post(batch, status: status, result: .sent, reason: nil)
-                case .retry(let at, let status, let reason):
-                    try queue.scheduleRetry(batchId: batch.id, notBeforeMillis: at, status: status, error: reason)
-                    logger.warning("batch failed; retrying", metadata: ["batch": "\(batch.id)", "attempt": "\(batch.attempts)", "in_ms": "\(at - now)", "reason": "\(Self.loggable(reason, result))"])
-                    post(batch, status: status, result: .retryScheduled(atMillis: at), reason: reason)
-                case .split(let status, let reason):
-                    try queue.split(batchId: batch.id, status: status, error: reason)
-                    logger.warning("batch refused; splitting it", metadata: ["batch": "\(batch.id)", "events": "\(batch.members.count)", "reason": "\(Self.loggable(reason, result))"])
-                    post(batch, status: status, result: .split, reason: reason)
-                case .deadLetter(let status, let reason):
-                    try queue.deadLetter(batchId: batch.id, status: status, reason: reason)
-                    logger.error("events dead-lettered", metadata: ["batch": "\(batch.id)", "events": "\(batch.members.count)", "reason": "\(Self.loggable(reason, result))"])
-                    post(batch, status: status, result: .deadLettered, reason: reason)
-                }
-                return action.returnsEventsToPending
+        let claim = rule.map { (limits: settings.batchLimits, rule: $0, leaseMillis: settings.leaseMillis) }
+        let recorded: EventQueue.Outcome
+        let notified: DispatchOutcome.Result
+        var status: Int?
+        var reason: String?
+        var decided: DispatchDecision.Result?
+        switch outcome {
+        case .abandoned:
+            reason = "the processor stopped before the response"
+            recorded = .retry(atMillis: now, status: nil, reason: "the processor stopped before the response")
+            notified = .abandoned
+        case .decided(let action, let result):
+            decided = result
+            if case .response(let response) = result, !response.body.isEmpty, !response.isSuccess {
+                logger.debug("response body", metadata: ["batch": "\(batch.id)", "status": "\(response.status)", "body": "\(DispatchDecision.describe(response))"])
             }
+            switch action {
+            case .markSent(let sent):
+                status = sent
+                recorded = .sent(status: sent)
+                notified = .sent
+            case .retry(let at, let failed, let why):
+                (status, reason) = (failed, why)
+                recorded = .retry(atMillis: at, status: failed, reason: why)
+                notified = .retryScheduled(atMillis: at)
+            case .split(let refused, let why):
+                (status, reason) = (refused, why)
+                recorded = .split(status: refused, reason: why)
+                notified = .split
+            case .deadLetter(let refused, let why):
+                (status, reason) = (refused, why)
+                recorded = .deadLetter(status: refused, reason: why)
+                notified = .deadLettered
+            }
+        }
+        let claimed: EventQueue.ClaimResult?
+        do {
+            claimed = try queue.record(recorded, batchId: batch.id, thenClaim: claim)
         } catch {
             // The lease is no longer renewed: it runs out and the batch is tried again as it
             // was. Nothing is lost.
             logger.error("cannot record a dispatch outcome; the batch will be retried when its lease runs out", metadata: ["batch": "\(batch.id)", "error": "\(error)"])
-            return false
+            return (false, nil)
+        }
+        let loggable = reason.map { Self.loggable($0, decided ?? .failure("")) } ?? ""
+        switch notified {
+        case .sent: logger.debug("batch sent", metadata: ["batch": "\(batch.id)", "status": "\(status ?? 0)"])
+        case .retryScheduled(let at): logger.warning("batch failed; retrying", metadata: ["batch": "\(batch.id)", "attempt": "\(batch.attempts)", "in_ms": "\(at - now)", "reason": "\(loggable)"])
+        case .split: logger.warning("batch refused; splitting it", metadata: ["batch": "\(batch.id)", "events": "\(batch.members.count)", "reason": "\(loggable)"])
+        case .deadLettered: logger.error("events dead-lettered", metadata: ["batch": "\(batch.id)", "events": "\(batch.members.count)", "reason": "\(loggable)"])
+        case .abandoned: logger.warning("request abandoned at the stop deadline; the batch is due again", metadata: ["batch": "\(batch.id)"])
+        }
+        post(batch, status: status, result: notified, reason: reason)
+        switch notified {
+        case .retryScheduled, .split, .abandoned: return (true, claimed)
+        case .sent, .deadLettered: return (false, claimed)
         }
     }
 

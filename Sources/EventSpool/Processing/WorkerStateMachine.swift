@@ -47,8 +47,10 @@ struct WorkerStateMachine: Sendable {
         case claim(ClaimRule)
         /// Post `logEvent` and start the batch's request; answer ``responded(batchId:result:nowMillis:jitter:)``.
         case send(ClaimedBatch)
-        /// Record the outcome of the batch's request and post it; answer ``recorded(batchId:nowMillis:)``.
-        case record(ClaimedBatch, Outcome)
+        /// Record the outcome of the batch's request and post it; answer
+        /// ``recorded(batchId:returnedEventsToPending:nowMillis:)``. With `thenClaim`, claim with
+        /// that rule in the same transaction (the request's slot is free) and answer as for ``claim(_:)``.
+        case record(ClaimedBatch, Outcome, thenClaim: ClaimRule?)
         /// Extend the batch's lease; answer ``leaseRenewed(batchId:expiresAtMillis:)`` or ``leaseLost(batchId:)``.
         case renewLease(batchId: Int64)
         /// Cancel these requests (the stop deadline passed); their responses still come.
@@ -234,8 +236,22 @@ struct WorkerStateMachine: Sendable {
             oldestEnqueuedAtMillis: batch.oldestEnqueuedAtMillis, nowMillis: now, policy: retry, unit: jitter
         )
         // A request cancelled at the stop deadline that got its 2xx all the same was delivered.
-        if requests[index].cancelled, !decision.isSuccess { return [.record(batch, .abandoned)] }
-        return [.record(batch, .decided(decision, result))]
+        if requests[index].cancelled, !decision.isSuccess { return [.record(batch, .abandoned, thenClaim: nil)] }
+        return [.record(batch, .decided(decision, result), thenClaim: claimWithRecord(nowMillis: now))]
+    }
+
+    /// The rule of a claim made in the same transaction as the outcome about to be recorded,
+    /// when the worker may claim then (its slot frees); `nil` otherwise.
+    private mutating func claimWithRecord(nowMillis now: Int64) -> ClaimRule? {
+        guard claimInProgress == nil else { return nil }
+        switch phase {
+        case .running: break
+        case .stopping(let deadline) where now < deadline: break
+        default: return nil
+        }
+        claimWanted = nil
+        claimInProgress = stamp()
+        return claimRule(nowMillis: now)
     }
 
     /// The outcome of `batchId` was recorded (or could not be, and its lease will run out).
@@ -244,9 +260,12 @@ struct WorkerStateMachine: Sendable {
         if returnedEventsToPending {
             lastRequeue = stamp()
             for index in flushes.indices { flushes[index].claimsDone = false }
+            // A claim made with the record runs after it, in the same transaction.
+            if claimInProgress != nil { claimInProgress = stamp() }
         }
-        // A slot is free, and a retry or a split may be due at once.
-        claimWanted = claimWanted ?? stamp()
+        // A slot is free, and a retry or a split may be due at once: claim, unless a claim made
+        // with the record already does.
+        if claimInProgress == nil { claimWanted = claimWanted ?? stamp() }
         return next(nowMillis: now)
     }
 

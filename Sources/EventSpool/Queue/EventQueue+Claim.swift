@@ -45,13 +45,16 @@ extension EventQueue {
     /// does; when nothing is due, says in the same transaction when something will be.
     func claim(limits: BatchLimits, rule: ClaimRule, leaseMillis: Int64) throws(QueueError) -> ClaimResult {
         let now = clock.nowMillis()
-        return try write { state in
-            try recoverLeases(now: now, in: &state)
-            if let batch = try claimNextBatch(limits: limits, rule: rule, leaseExpires: now + leaseMillis, now: now, in: &state) {
-                return .claimed(batch)
-            }
-            return .nothingDue(try pendingSchedule(in: &state))
+        return try write { state in try claim(limits: limits, rule: rule, leaseMillis: leaseMillis, now: now, in: &state) }
+    }
+
+    /// ``claim(limits:rule:leaseMillis:)`` inside the caller's write transaction.
+    func claim(limits: BatchLimits, rule: ClaimRule, leaseMillis: Int64, now: Int64, in state: inout State) throws -> ClaimResult {
+        try recoverLeases(now: now, in: &state)
+        if let batch = try claimNextBatch(limits: limits, rule: rule, leaseExpires: now + leaseMillis, now: now, in: &state) {
+            return .claimed(batch)
         }
+        return .nothingDue(try pendingSchedule(in: &state))
     }
 
     private func claimNextBatch(

@@ -40,6 +40,17 @@ struct WorkerStateMachineTests {
         }
     }
 
+    /// The response of `batchId` comes and its outcome is recorded: the actions that follow. A
+    /// claim the machine makes in the record's transaction is shown as a `.claim` first.
+    func answer(
+        _ machine: inout WorkerStateMachine, _ batchId: Int64, _ result: DispatchDecision.Result? = nil, at now: Int64, returned: Bool = false
+    ) -> [WorkerStateMachine.Action] {
+        let actions = machine.responded(batchId: batchId, result: result ?? ok, nowMillis: now, jitter: 0, retry: retry)
+        var claim: [WorkerStateMachine.Action] = []
+        if case .record(_, _, let rule?)? = actions.first { claim = [.claim(rule)] }
+        return claim + machine.recorded(batchId: batchId, returnedEventsToPending: returned, nowMillis: now)
+    }
+
     /// Starts a machine and lets its first claim find nothing due, at `t0`.
     func started(_ machine: inout WorkerStateMachine, schedule: PendingSchedule = PendingSchedule()) {
         _ = machine.start(nowMillis: t0)
@@ -117,12 +128,13 @@ struct WorkerStateMachineTests {
         #expect(claims(machine.appendSeen(nowMillis: t0)).isEmpty, "not even for new events")
         // A response frees a slot once its outcome is recorded.
         actions = machine.responded(batchId: 2, result: ok, nowMillis: t0 + 50, jitter: 0, retry: retry)
-        guard case .record(let recorded, .decided(.markSent(204), _))? = actions.first else {
+        guard case .record(let recorded, .decided(.markSent(204), _), let thenClaim)? = actions.first else {
             Issue.record("a 2xx is recorded as sent: \(actions)")
             return
         }
-        #expect(recorded.id == 2 && claims(actions).isEmpty, "the slot is free only once the outcome is recorded")
-        #expect(claims(machine.recorded(batchId: 2, returnedEventsToPending: false, nowMillis: t0 + 51)).count == 1)
+        #expect(recorded.id == 2 && thenClaim != nil, "the freed slot's claim goes in the same transaction as the record")
+        #expect(claims(machine.recorded(batchId: 2, returnedEventsToPending: false, nowMillis: t0 + 51)).isEmpty, "no second claim")
+        #expect(sends(machine.claimed(batch(4, events: 31, 40), nowMillis: t0 + 51)) == [4])
     }
 
     @Test func oneRequestAtATimeWhenMaxIsOne() {
@@ -130,8 +142,7 @@ struct WorkerStateMachineTests {
         _ = machine.start(nowMillis: t0)
         let actions = machine.claimed(batch(1, events: 1, 10), nowMillis: t0)
         #expect(sends(actions) == [1] && claims(actions).isEmpty)
-        _ = machine.responded(batchId: 1, result: ok, nowMillis: t0 + 50, jitter: 0, retry: retry)
-        #expect(claims(machine.recorded(batchId: 1, returnedEventsToPending: false, nowMillis: t0 + 50)).count == 1)
+        #expect(claims(answer(&machine, 1, ok, at: t0 + 50, returned: false)).count == 1)
     }
 
     @Test func responsesAreDecidedBySpecSix() {
@@ -140,12 +151,15 @@ struct WorkerStateMachineTests {
         _ = machine.claimed(batch(1, events: 1, 10), nowMillis: t0)
         _ = machine.claimed(batch(2, events: 11, 11), nowMillis: t0)
         _ = machine.claimed(batch(3, events: 12, 20), nowMillis: t0)
+        _ = machine.nothingDue(PendingSchedule(), nowMillis: t0)
         let tooLarge = machine.responded(batchId: 1, result: .response(DispatchResponse(status: 413)), nowMillis: t0, jitter: 0, retry: retry)
-        #expect(tooLarge == [.record(batch(1, events: 1, 10), .decided(.split(status: 413, reason: "HTTP 413"), .response(DispatchResponse(status: 413))))])
+        let rule = ClaimRule(includeOpenBatch: false, openBatchQueuedBeforeMillis: t0 - 30_000)
+        #expect(tooLarge == [.record(batch(1, events: 1, 10), .decided(.split(status: 413, reason: "HTTP 413"), .response(DispatchResponse(status: 413))), thenClaim: rule)])
         let refused = machine.responded(batchId: 2, result: .response(DispatchResponse(status: 400)), nowMillis: t0, jitter: 0, retry: retry)
-        #expect(refused == [.record(batch(2, events: 11, 11), .decided(.deadLetter(status: 400, reason: "HTTP 400"), .response(DispatchResponse(status: 400))))])
+        #expect(refused == [.record(batch(2, events: 11, 11), .decided(.deadLetter(status: 400, reason: "HTTP 400"), .response(DispatchResponse(status: 400))), thenClaim: nil)],
+                "a claim is already made with the first record")
         let busy = machine.responded(batchId: 3, result: .failure("connection reset"), nowMillis: t0, jitter: 0.5, retry: retry)
-        #expect(busy == [.record(batch(3, events: 12, 20), .decided(.retry(atMillis: t0 + 500, status: nil, reason: "connection reset"), .failure("connection reset")))])
+        #expect(busy == [.record(batch(3, events: 12, 20), .decided(.retry(atMillis: t0 + 500, status: nil, reason: "connection reset"), .failure("connection reset")), thenClaim: nil)])
     }
 
     @Test func failedBatchMakesTheNextClaimLookFromTheOldestEventsAgain() {
@@ -156,20 +170,16 @@ struct WorkerStateMachineTests {
         _ = machine.claimed(batch(1, events: 1, 10), nowMillis: t0)
         _ = machine.claimed(batch(2, events: 11, 20), nowMillis: t0)
         _ = machine.flushRequested(token: 7, lastEventId: 20, nowMillis: t0)
-        _ = machine.responded(batchId: 1, result: .response(DispatchResponse(status: 413)), nowMillis: t0, jitter: 0, retry: retry)
-        let actions = machine.recorded(batchId: 1, returnedEventsToPending: true, nowMillis: t0)
+        let actions = answer(&machine, 1, .response(DispatchResponse(status: 413)), at: t0, returned: true)
         #expect(claims(actions) == [ClaimRule(includeOpenBatch: true, openBatchQueuedBeforeMillis: t0 - 30_000)])
         #expect(completed(actions).isEmpty)
         // The halves are claimed and answered; only then is the flush complete.
         _ = machine.claimed(batch(3, events: 1, 5, attempts: 1), nowMillis: t0)
-        _ = machine.responded(batchId: 2, result: ok, nowMillis: t0, jitter: 0, retry: retry)
-        #expect(completed(machine.recorded(batchId: 2, returnedEventsToPending: false, nowMillis: t0)).isEmpty)
+        #expect(completed(answer(&machine, 2, ok, at: t0, returned: false)).isEmpty)
         _ = machine.claimed(batch(4, events: 6, 10, attempts: 1), nowMillis: t0)
         _ = machine.nothingDue(PendingSchedule(), nowMillis: t0)
-        _ = machine.responded(batchId: 3, result: ok, nowMillis: t0, jitter: 0, retry: retry)
-        #expect(completed(machine.recorded(batchId: 3, returnedEventsToPending: false, nowMillis: t0)).isEmpty)
-        _ = machine.responded(batchId: 4, result: ok, nowMillis: t0, jitter: 0, retry: retry)
-        #expect(completed(machine.recorded(batchId: 4, returnedEventsToPending: false, nowMillis: t0)) == [7])
+        #expect(completed(answer(&machine, 3, ok, at: t0, returned: false)).isEmpty)
+        #expect(completed(answer(&machine, 4, ok, at: t0, returned: false)) == [7])
     }
 
     // MARK: - Spec §7: flush, stop, leases, other processes
@@ -184,11 +194,9 @@ struct WorkerStateMachineTests {
         #expect(claims(flush).first?.includeOpenBatch == true)
         #expect(completed(machine.claimed(batch(2, events: 11, 15), nowMillis: t0)).isEmpty)
         #expect(completed(machine.nothingDue(PendingSchedule(), nowMillis: t0)).isEmpty, "both requests are still out")
-        _ = machine.responded(batchId: 2, result: ok, nowMillis: t0, jitter: 0, retry: retry)
-        #expect(completed(machine.recorded(batchId: 2, returnedEventsToPending: false, nowMillis: t0)).isEmpty, "events 1...10 are still out")
+        #expect(completed(answer(&machine, 2, ok, at: t0, returned: false)).isEmpty, "events 1...10 are still out")
         _ = machine.nothingDue(PendingSchedule(), nowMillis: t0)
-        _ = machine.responded(batchId: 1, result: .response(DispatchResponse(status: 503)), nowMillis: t0, jitter: 0, retry: retry)
-        let afterRetry = machine.recorded(batchId: 1, returnedEventsToPending: true, nowMillis: t0)
+        let afterRetry = answer(&machine, 1, .response(DispatchResponse(status: 503)), at: t0, returned: true)
         #expect(completed(afterRetry).isEmpty, "a claim must look again after the retry was scheduled")
         #expect(completed(machine.nothingDue(PendingSchedule(nextRetryAtMillis: t0 + 1_000), nowMillis: t0)) == [1], "tried: the retry waits for its time")
     }
@@ -215,11 +223,9 @@ struct WorkerStateMachineTests {
         #expect(claims(open).first?.includeOpenBatch == true, "the claim began before the stop: open batches go now")
         _ = machine.claimed(batch(2, events: 11, 12), nowMillis: t0 + 1)
         #expect(!machine.nothingDue(PendingSchedule(), nowMillis: t0 + 1).contains(.finish), "requests are out")
-        _ = machine.responded(batchId: 1, result: ok, nowMillis: t0 + 2, jitter: 0, retry: retry)
-        _ = machine.recorded(batchId: 1, returnedEventsToPending: false, nowMillis: t0 + 2)
+        _ = answer(&machine, 1, ok, at: t0 + 2, returned: false)
         _ = machine.nothingDue(PendingSchedule(), nowMillis: t0 + 2)
-        _ = machine.responded(batchId: 2, result: ok, nowMillis: t0 + 3, jitter: 0, retry: retry)
-        let recorded = machine.recorded(batchId: 2, returnedEventsToPending: false, nowMillis: t0 + 3)
+        let recorded = answer(&machine, 2, ok, at: t0 + 3, returned: false)
         #expect(claims(recorded).count == 1, "one last look")
         #expect(machine.nothingDue(PendingSchedule(), nowMillis: t0 + 3) == [.finish])
         #expect(machine.phase == .stopped)
@@ -236,10 +242,10 @@ struct WorkerStateMachineTests {
         _ = machine.nothingDue(PendingSchedule(), nowMillis: t0)
         #expect(machine.timerFired(nowMillis: t0 + 5_000) == [.cancelRequests([1, 2])])
         // A cancelled request that ends without a 2xx is given back; a late 2xx is the truth.
-        #expect(machine.responded(batchId: 1, result: .failure("cancelled"), nowMillis: t0 + 5_001, jitter: 0, retry: retry) == [.record(batch(1, events: 1, 10), .abandoned)])
+        #expect(machine.responded(batchId: 1, result: .failure("cancelled"), nowMillis: t0 + 5_001, jitter: 0, retry: retry) == [.record(batch(1, events: 1, 10), .abandoned, thenClaim: nil)])
         #expect(machine.recorded(batchId: 1, returnedEventsToPending: true, nowMillis: t0 + 5_001).isEmpty)
         #expect(machine.responded(batchId: 2, result: ok, nowMillis: t0 + 5_002, jitter: 0, retry: retry)
-            == [.record(batch(2, events: 11, 20), .decided(.markSent(status: 204), ok))])
+            == [.record(batch(2, events: 11, 20), .decided(.markSent(status: 204), ok), thenClaim: nil)], "no claims past the deadline")
         #expect(machine.recorded(batchId: 2, returnedEventsToPending: false, nowMillis: t0 + 5_002) == [.finish])
     }
 
