@@ -11,12 +11,17 @@ import Foundation
 /// - `send DB BATCHSIZE LEASEMS`: runs a processor (lease LEASEMS) whose dispatcher answers 204
 ///   at once and prints `sent UUID` for every event of every request, until nothing is
 ///   pending or in flight; then prints `done` (or fails after a minute).
+/// - `memory-statistics DB`: turns off SQLite's memory statistics before any connection (prints
+///   `disabled true|false`), then appends one event (prints `ok UUID`).
 @main
 enum TestHelper {
     static func main() async {
         let arguments = CommandLine.arguments
         guard arguments.count >= 3 else { fail("usage: EventSpoolTestHelper append|claim DB …") }
         let path = arguments[2]
+        if arguments[1] == "memory-statistics" {
+            emit("disabled \(SQLiteProcessSettings.disableMemoryStatistics())\n")
+        }
         do {
             let queue = try EventQueue(path: path)
             switch arguments[1] {
@@ -42,6 +47,10 @@ enum TestHelper {
                 }
                 emit("claimed \(batch.id) \(batch.visitors.joined(separator: ",").utf8.count) \(batch.uuids.joined(separator: " "))\n")
                 while true { sleep(60) }
+            case "memory-statistics":
+                let event = syntheticEvent(0)
+                try queue.append(event)
+                emit("ok \(event.uuid)\n")
             case "send":
                 let size = arguments.count > 3 ? Int(arguments[3]) ?? 10 : 10
                 let lease = arguments.count > 4 ? Double(arguments[4]) ?? 15_000 : 15_000

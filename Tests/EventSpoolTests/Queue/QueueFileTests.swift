@@ -180,3 +180,17 @@ struct QueueFileTests {
         #expect(throws: QueueError.readOnly(path: path)) { try reader.append(QueueFixtures.event(2)) }
     }
 }
+
+@Suite("Process-wide SQLite settings")
+struct SQLiteProcessSettingsTests {
+    @Test func memoryStatisticsAreTurnedOffOnlyWhenTheApplicationAsksBeforeSQLiteIsUsed() async throws {
+        // This test process has used SQLite already: the call changes nothing and says so.
+        let folder = TemporaryFolder()
+        _ = try QueueFixtures.open(folder.file("events.sqlite"))
+        #expect(SQLiteProcessSettings.disableMemoryStatistics() == false)
+        // A process that asks first gets it, and its queue works as before.
+        let result = await (try ChildProcess("EventSpoolTestHelper", ["memory-statistics", folder.file("child.sqlite")])).finish()
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.hasPrefix("disabled true\nok "))
+    }
+}
