@@ -23,8 +23,6 @@ let package = Package(
             name: "CSQLite",
             providers: [.apt(["libsqlite3-dev"]), .brew(["sqlite"])]
         ),
-        // SQLite's default VFS, writing each commit to the write-ahead log in 64 KB pieces.
-        .target(name: "CEventSpoolVFS", dependencies: ["CSQLite"]),
         // Turns Migrations/NNNN_name.sql into Swift string constants at build time.
         .executableTarget(name: "MigrationsCodegen"),
         .plugin(
@@ -36,7 +34,6 @@ let package = Package(
             name: "EventSpool",
             dependencies: [
                 "CSQLite",
-                "CEventSpoolVFS",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

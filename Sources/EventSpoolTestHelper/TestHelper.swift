@@ -8,12 +8,20 @@ import Foundation
 ///   append returns, prints `ok UUID` for every event in it.
 /// - `claim DB BATCHSIZE LEASEMS`: claims one batch, prints `claimed ID BYTES UUID…`, then
 ///   waits to be killed.
+/// - `send DB BATCHSIZE LEASEMS`: runs a processor (lease LEASEMS) whose dispatcher answers 204
+///   at once and prints `sent UUID` for every event of every request, until nothing is
+///   pending or in flight; then prints `done` (or fails after a minute).
+/// - `memory-statistics DB`: turns off SQLite's memory statistics before any connection (prints
+///   `disabled true|false`), then appends one event (prints `ok UUID`).
 @main
 enum TestHelper {
-    static func main() {
+    static func main() async {
         let arguments = CommandLine.arguments
         guard arguments.count >= 3 else { fail("usage: EventSpoolTestHelper append|claim DB …") }
         let path = arguments[2]
+        if arguments[1] == "memory-statistics" {
+            emit("disabled \(SQLiteProcessSettings.disableMemoryStatistics())\n")
+        }
         do {
             let queue = try EventQueue(path: path)
             switch arguments[1] {
@@ -39,12 +47,42 @@ enum TestHelper {
                 }
                 emit("claimed \(batch.id) \(batch.visitors.joined(separator: ",").utf8.count) \(batch.uuids.joined(separator: " "))\n")
                 while true { sleep(60) }
+            case "memory-statistics":
+                let event = syntheticEvent(0)
+                try queue.append(event)
+                emit("ok \(event.uuid)\n")
+            case "send":
+                let size = arguments.count > 3 ? Int(arguments[3]) ?? 10 : 10
+                let lease = arguments.count > 4 ? Double(arguments[4]) ?? 15_000 : 15_000
+                try await send(queue: queue, batchSize: size, leaseMillis: lease)
             default:
                 fail("unknown command \(arguments[1])")
             }
         } catch {
             fail("\(error)")
         }
+    }
+
+    /// Sends everything in the queue through a dispatcher that prints what it gets.
+    static func send(queue: EventQueue, batchSize: Int, leaseMillis: Double) async throws {
+        var settings = ProcessorConfiguration()
+        settings.batchSize = batchSize
+        settings.leaseInterval = leaseMillis / 1000
+        let processor = try BatchEventProcessor(queue: queue, configuration: settings, dispatcher: PrintingDispatcher())
+        processor.start()
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline {
+            try await processor.flushAndWait()
+            let stats = try queue.stats()
+            if stats.pending == 0 && stats.inflight == 0 {
+                await processor.stop()
+                emit("done\n")
+                return
+            }
+            // Another process holds the rest: look again shortly.
+            try await Task.sleep(nanoseconds: 20_000_000)
+        }
+        fail("the queue did not empty within a minute")
     }
 
     /// A conversion-like event of about 500 bytes whose fields all derive from `index` and a
@@ -69,5 +107,18 @@ enum TestHelper {
     static func fail(_ message: String) -> Never {
         FileHandle.standardError.write(Data("EventSpoolTestHelper: \(message)\n".utf8))
         exit(2)
+    }
+}
+
+/// Answers 204 at once and prints `sent UUID` for each event of the request.
+struct PrintingDispatcher: EventDispatcher {
+    func dispatch(_ logEvent: LogEvent) async throws -> DispatchResponse {
+        guard case .array(let visitors) = try JSONValue.parse(logEvent.body)["visitors"] else { return DispatchResponse(status: 400) }
+        let uuids = visitors.compactMap { visitor -> String? in
+            guard case .array(let snapshots) = visitor["snapshots"], case .array(let events) = snapshots.first?["events"] else { return nil }
+            return events.first?["uuid"]?.stringValue
+        }
+        TestHelper.emit(uuids.map { "sent \($0)\n" }.joined())
+        return DispatchResponse(status: 204)
     }
 }

@@ -35,6 +35,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .customLong("request-timeout"), help: ArgumentHelp("The dispatcher's request timeout (default 10).", valueName: "seconds"))
     var requestTimeout: String?
 
+    @Option(name: .customLong("max-in-flight"), help: ArgumentHelp("How many requests may be out at once (default 4); 1 sends one at a time, as the reference SDKs do.", valueName: "n"))
+    var maxInFlight: String?
+
     @Flag(name: .customLong("until-empty"), help: "Send everything pending now, keep retrying per the retry policy, and exit 0 once nothing is pending or in flight.")
     var untilEmpty = false
 
@@ -50,12 +53,11 @@ struct RunCommand: AsyncParsableCommand {
         settings.flushInterval = Self.setting(flushInterval, flag: "--flush-interval", default: settings.flushInterval)
         settings.timeoutInterval = Self.setting(timeoutInterval, flag: "--timeout-interval", default: settings.timeoutInterval)
         settings.maxBatchBytes = Self.setting(maxBatchBytes, flag: "--max-batch-bytes", default: settings.maxBatchBytes)
+        settings.maxRequestsInFlight = Self.setting(maxInFlight, flag: "--max-in-flight", default: settings.maxRequestsInFlight)
         var dispatch = HTTPEventDispatcher.Configuration()
         dispatch.requestTimeout = Self.setting(requestTimeout, flag: "--request-timeout", default: dispatch.requestTimeout)
         dispatch.endpoint = endpoint
         dispatch.allowInsecureHTTP = allowInsecureHTTP
-        // A lease outlives the longest request, so a slow request is never sent twice at once.
-        settings.leaseInterval = dispatch.requestTimeout + 5
 
         var logger = Logger(label: "eventspool") { StreamLogHandler.standardError(label: $0) }
         logger.logLevel = verbose ? .info : .warning

@@ -2,6 +2,7 @@ import Benchmark
 import EventSpool
 import EventSpoolCollector
 import Foundation
+import NIOCore
 
 // End to end (issue: the batch processor): 100,000 conversions are built, serialised and handed
 // to a running processor in groups of 1,000, and it sends them all (batch size 100) to a loopback
@@ -203,6 +204,33 @@ let benchmarks: @Sendable () -> Void = {
         try await AcceptAllServer.start()
     }
 
+    // A real network's round trip: the server answers 50 ms after each request. 2,000
+    // conversions, batch size 10, every other setting as by default (the reference's setup:
+    // Benchmarks/Reference/pipeline_rtt.py). One request at a time is the reference SDKs' way;
+    // four at once is EventSpool's default.
+    for inFlight in [1, 4] {
+        Benchmark(
+            "send 2,000 conversions to a server that answers after 50 ms (batch size 10, \(inFlight) in flight)",
+            configuration: .init(metrics: [.wallClock], scalingFactor: .one, maxDuration: .seconds(60), maxIterations: 2)
+        ) { benchmark, server in
+            await roundTrips(inFlight: inFlight, endpoint: server.url)
+        } setup: {
+            try await AcceptAllServer.start(delay: .milliseconds(50))
+        }
+    }
+
+    // Two processes: `eventspool run` as a service and `eventspool enqueue` of 100,000 lines
+    // from another process, to the accept-all server in this one (batch size 100). Needs the
+    // release build of the command: `swift build -c release --product eventspool` in the project.
+    Benchmark(
+        "eventspool run as a service, eventspool enqueue of 100,000 conversions from another process (batch size 100)",
+        configuration: .init(metrics: [.wallClock], warmupIterations: 0, scalingFactor: .one, maxDuration: .seconds(120), maxIterations: 3)
+    ) { benchmark, setup in
+        await twoProcesses(endpoint: setup.server.url, input: setup.input)
+    } setup: { () async throws -> (server: AcceptAllServer, input: String) in
+        (try await AcceptAllServer.start(), try conversionLines(100_000))
+    }
+
     // The worker's memory with a backlog of 1,000,000 events: it reads a batch at a time, so the
     // peak resident memory stays where it is with 100 events queued.
     Benchmark(
@@ -234,6 +262,105 @@ let benchmarks: @Sendable () -> Void = {
         queue.close()
         return (try await Collector.start(retainsRequests: false), path)
     }
+}
+
+/// 2,000 conversions handed to a processor (batch size 10, `inFlight` requests at once, the
+/// rest by default) in groups of 100 while it sends them to `endpoint`; prints the events/s.
+func roundTrips(inFlight: Int, endpoint: String) async {
+    do {
+        let queue = try EventQueue(path: try freshPath())
+        let dispatcher = try httpDispatcher(to: endpoint)
+        var settings = ProcessorConfiguration()
+        settings.maxRequestsInFlight = inFlight
+        let processor = try BatchEventProcessor(queue: queue, configuration: settings, dispatcher: dispatcher)
+        let started = Date()
+        processor.start()
+        let factory = UserEventFactory(config: try ProjectConfig(datafile: datafile))
+        for group in 0..<20 {
+            try processor.process(contentsOf: (0..<100).map { index in
+                try factory.makeConversion(
+                    eventKey: "purchase", userId: "user-\(group * 100 + index)",
+                    attributes: ["browser": "chrome", "age": 31, "ltv": 12.5], tags: ["revenue": 1999, "value": 19.99]
+                ).serialized()
+            })
+        }
+        try await processor.flushAndWait()
+        let seconds = Date().timeIntervalSince(started)
+        let sent = try queue.stats().sent
+        print(String(format: "50 ms round trip, %d in flight: %d events in %.2f s: %.0f events/s", inFlight, sent, seconds, Double(sent) / seconds))
+        await processor.stop()
+        try await dispatcher.shutdown()
+    } catch {
+        print("round-trip benchmark failed: \(error)")
+    }
+}
+
+/// The project's release build of `eventspool`.
+let eventspoolBinary = URL(fileURLWithPath: #filePath)
+    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    .appendingPathComponent(".build/release/eventspool").path
+
+/// The conformance datafile of the project's tests (its `purchase` event is the one used).
+let conformanceDatafile = URL(fileURLWithPath: #filePath)
+    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    .appendingPathComponent("Tests/EventSpoolTests/Fixtures/conformance/datafile.json").path
+
+/// A JSON Lines file of `count` conversions for `eventspool enqueue`, in this process's folder.
+func conversionLines(_ count: Int) throws -> String {
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("eventspool-lines-\(getpid()).jsonl").path
+    var text = ""
+    text.reserveCapacity(count * 200)
+    for index in 0..<count {
+        text += #"{"op": "conversion", "user_id": "user-\#(index)", "event_key": "purchase", "attributes": {"browser": "chrome", "age": \#(index % 90), "ltv": 12.5}, "tags": {"revenue": \#(index), "value": 19.99}}"# + "\n"
+    }
+    try text.write(toFile: path, atomically: true, encoding: .utf8)
+    atexit { try? FileManager.default.removeItem(atPath: FileManager.default.temporaryDirectory.appendingPathComponent("eventspool-lines-\(getpid()).jsonl").path) }
+    return path
+}
+
+/// `eventspool run` on a new queue, then `eventspool enqueue` of `input` from another process;
+/// prints the events/s from the start of `enqueue` until the last event is sent.
+func twoProcesses(endpoint: String, input: String) async {
+    do {
+        guard FileManager.default.isExecutableFile(atPath: eventspoolBinary) else {
+            print("two processes: build the command first: swift build -c release --product eventspool (looked for \(eventspoolBinary))")
+            return
+        }
+        let path = try freshPath()
+        let lines = try String(contentsOfFile: input, encoding: .utf8).split(separator: "\n").count
+        let run = try launch(["run", "--db", path, "--endpoint", endpoint, "--batch-size", "100"])
+        // The service creates the file and starts its worker; give it a moment.
+        while !FileManager.default.fileExists(atPath: path + "-wal") { try await Task.sleep(nanoseconds: 10_000_000) }
+        try await Task.sleep(nanoseconds: 300_000_000)
+        let started = Date()
+        let enqueue = try launch(["enqueue", "--db", path, "--datafile", conformanceDatafile, "--input", input])
+        enqueue.waitUntilExit()
+        let enqueued = Date()
+        var configuration = QueueConfiguration()
+        configuration.readOnly = true
+        let reader = try EventQueue(path: path, configuration: configuration)
+        while try reader.stats().sent < lines { try await Task.sleep(nanoseconds: 5_000_000) }
+        let done = Date()
+        kill(run.processIdentifier, SIGTERM)
+        run.waitUntilExit()
+        print(String(
+            format: "two processes: %d lines enqueued by the other process in %.2f s, all sent after %.2f s: %.0f events/s end to end",
+            lines, enqueued.timeIntervalSince(started), done.timeIntervalSince(started), Double(lines) / done.timeIntervalSince(started)
+        ))
+    } catch {
+        print("two-process benchmark failed: \(error)")
+    }
+}
+
+/// Starts `eventspool ARGUMENTS`, its output discarded.
+func launch(_ arguments: [String]) throws -> Process {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: eventspoolBinary)
+    process.arguments = arguments
+    process.standardOutput = FileHandle.nullDevice
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    return process
 }
 
 /// Answers 204 at once: the processor's cost without HTTP.

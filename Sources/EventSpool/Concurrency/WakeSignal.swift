@@ -1,13 +1,11 @@
-/// Wakes a sleeping worker: `signal()` from any thread ends the current or next `wait`.
+/// Wakes a waiting task: `signal()` from any thread ends the current or next `wait()`.
 ///
-/// Signals coalesce: many `signal()` calls while the worker is busy wake it once. `process`
-/// signals after each append, so this must stay cheap: one lock, no allocation unless a waiter
-/// is parked.
+/// Signals coalesce: many `signal()` calls while the waiter is busy wake it once. `process`
+/// signals after each append, so this stays cheap: one lock, no allocation.
 final class WakeSignal: Sendable {
     private struct State {
         var signalled = false
         var waiter: CheckedContinuation<Void, Never>?
-        var generation = 0
     }
 
     private let state = LockedValue(State())
@@ -25,50 +23,19 @@ final class WakeSignal: Sendable {
         waiter?.resume()
     }
 
-    /// Returns when signalled, after `nanoseconds` (when given), or when the task is cancelled.
-    func wait(nanoseconds: UInt64?) async {
-        if state.withLock({ state in
-            defer { state.signalled = false }
-            return state.signalled
-        }) { return }
-        guard let nanoseconds else {
-            await waitForSignal()
-            return
-        }
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { await self.waitForSignal() }
-            group.addTask { try? await Task.sleep(nanoseconds: nanoseconds) }
-            await group.next()
-            group.cancelAll()
-        }
-    }
-
-    private func waitForSignal() async {
-        let generation = state.withLock { state in
-            state.generation += 1
-            return state.generation
-        }
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                let resumeNow = state.withLock { state in
-                    // Signalled, cancelled or superseded before we parked: do not park.
-                    if state.signalled || state.generation != generation || Task.isCancelled {
-                        state.signalled = false
-                        return true
-                    }
-                    state.waiter = continuation
-                    return false
+    /// Returns when signalled (at once if a signal came since the last wait). One waiter at a
+    /// time.
+    func wait() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let resumeNow = state.withLock { state in
+                if state.signalled {
+                    state.signalled = false
+                    return true
                 }
-                if resumeNow { continuation.resume() }
+                state.waiter = continuation
+                return false
             }
-        } onCancel: {
-            let waiter: CheckedContinuation<Void, Never>? = state.withLock { state in
-                guard state.generation == generation else { return nil }
-                state.generation += 1  // a park still to come sees it is superseded
-                defer { state.waiter = nil }
-                return state.waiter
-            }
-            waiter?.resume()
+            if resumeNow { continuation.resume() }
         }
     }
 }

@@ -7,7 +7,14 @@ import ServiceLifecycle
 ///
 /// `process` writes the event to the queue before it returns, so a crash loses nothing it
 /// accepted. A worker sends batches by size, by age (`flushInterval`), on a context change or a
-/// new datafile revision, on `flush()` and on `stop()`; rows are marked sent only after a 2xx.
+/// new datafile revision, on `flush()` and on `stop()`, up to `maxRequestsInFlight` at once;
+/// rows are marked sent only after a 2xx. It also sees what other processes append to the file.
+///
+/// Notifications, in order: for each batch, `logEvent` just before its request starts, then
+/// `dispatchOutcome` once its outcome is committed to the file. Batches start in the order they
+/// are claimed (oldest events first); with several requests out, outcomes come in the order the
+/// responses arrive. An awaited flush returns after the outcomes of the batches it covered were
+/// posted. Listeners run on the worker: a slow one holds up the worker's next step.
 ///
 /// ```swift
 /// let config = try ProjectConfig(datafile: datafileText)
@@ -33,7 +40,7 @@ public final class BatchEventProcessor: Service, Sendable {
     public let notificationCenter: EventNotificationCenter
     private let dispatcher: any EventDispatcher
     private let ownedDispatcher: HTTPEventDispatcher?
-    private let worker: BatchWorker
+    let worker: BatchWorker
     /// The center's listener that flushes on a new datafile revision.
     private let configUpdateListener: Int
     private let logger: Logger

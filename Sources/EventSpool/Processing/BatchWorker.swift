@@ -1,14 +1,34 @@
 import Foundation
 import Logging
 
-/// The loop that turns the queue into requests: it drives ``WorkerStateMachine`` against the
-/// ``EventQueue`` and an ``EventDispatcher``, one batch in flight at a time.
+/// The thin driver of ``WorkerStateMachine``: it feeds the machine what happens and does the
+/// I/O its actions ask for (claims and outcomes on the ``EventQueue``, requests through the
+/// ``EventDispatcher``, notifications, a timer on the injected ``EventClock``).
+///
+/// One task runs the loop. Other threads talk to it through an inbox (appends, flushes, stop);
+/// each request runs in a task of its own and posts its response to the inbox; so does the
+/// timer. Queue work is synchronous and done on the loop, one call at a time.
 final class BatchWorker: Sendable {
-    private struct State {
-        var machine: WorkerStateMachine
+    /// What the loop is told from outside.
+    private enum Message {
+        case flush
+        case awaitedFlush(token: Int, lastEventId: Int64)
+        case stop(deadlineMillis: Int64)
+        case response(batchId: Int64, DispatchDecision.Result)
+        case timer
+    }
+
+    private struct Inbox {
+        /// Appends coalesce: `process` signals after every call.
+        var appendSeen = false
+        var messages: [Message] = []
+        var started = false
+        var finished = false
         var waiters: [Int: CheckedContinuation<Void, Never>] = [:]
         var nextToken = 1
-        var task: Task<Void, Never>?
+        var loop: Task<Void, Never>?
+        /// Callers of ``idle()``.
+        var idleWaiters: [CheckedContinuation<Void, Never>] = []
     }
 
     private let queue: EventQueue
@@ -18,7 +38,7 @@ final class BatchWorker: Sendable {
     private let logger: Logger
     private let clock: any EventClock
     private let wake = WakeSignal()
-    private let state: LockedValue<State>
+    private let inbox = LockedValue(Inbox())
 
     init(
         queue: EventQueue, settings: ProcessorConfiguration, dispatcher: any EventDispatcher,
@@ -30,44 +50,46 @@ final class BatchWorker: Sendable {
         self.notificationCenter = notificationCenter
         self.logger = logger
         self.clock = clock
-        state = LockedValue(State(machine: WorkerStateMachine(flushIntervalMillis: Int64(settings.flushInterval * 1000))))
     }
 
     /// Starts the loop; `false` when it was started before.
     @discardableResult
     func start() -> Bool {
-        state.withLock { state in
-            guard state.task == nil else { return false }
-            state.task = Task { [self] in await self.loop() }
+        inbox.withLock { inbox in
+            guard !inbox.started else { return false }
+            inbox.started = true
+            inbox.loop = Task { [self] in await self.run() }
             return true
         }
     }
 
     /// Whether the loop was started.
-    var isStarted: Bool { state.withLock { $0.task != nil } }
+    var isStarted: Bool { inbox.withLock { $0.started } }
 
-    /// Wakes the loop to look for a full batch (after an append).
-    func poke() { wake.signal() }
+    /// Tells the loop that events were appended (after `process`).
+    func poke() {
+        inbox.withLock { $0.appendSeen = true }
+        wake.signal()
+    }
 
     /// Asks for everything pending to be sent now.
     func requestFlush() {
-        state.withLock { $0.machine.requestFlush() }
-        wake.signal()
+        post(.flush)
     }
 
     /// Returns once every event queued up to `lastEventId` has been tried, the loop ends, or
     /// the calling task is cancelled (the flush itself goes on).
     func flushAndWait(lastEventId: Int64) async {
-        let token = state.withLock { state in
-            defer { state.nextToken += 1 }
-            return state.nextToken
+        let token = inbox.withLock { inbox in
+            defer { inbox.nextToken += 1 }
+            return inbox.nextToken
         }
         await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                let resumeNow = state.withLock { state in
-                    if state.machine.phase == .stopped || Task.isCancelled { return true }
-                    state.waiters[token] = continuation
-                    state.machine.requestFlush(token: token, lastEventId: lastEventId)
+                let resumeNow = inbox.withLock { inbox in
+                    if inbox.finished || Task.isCancelled { return true }
+                    inbox.waiters[token] = continuation
+                    inbox.messages.append(.awaitedFlush(token: token, lastEventId: lastEventId))
                     return false
                 }
                 if resumeNow { continuation.resume() } else { wake.signal() }
@@ -75,273 +97,283 @@ final class BatchWorker: Sendable {
         } onCancel: {
             // Under the same lock as the install above: either it finds the waiter, or the
             // install sees the cancellation.
-            state.withLock { $0.waiters.removeValue(forKey: token) }?.resume()
+            inbox.withLock { $0.waiters.removeValue(forKey: token) }?.resume()
         }
     }
 
-    /// Asks the loop to send what is pending and finish; waits for it at most until
-    /// `deadlineMillis`, then cancels it (abandoning a request still running) and waits for
-    /// that, which is prompt.
+    /// Asks the loop to send what is pending and finish by `deadlineMillis` (requests still
+    /// out then are cancelled), and waits for it.
     func stop(deadlineMillis: Int64) async {
-        let task = state.withLock { state in
-            state.machine.requestStop(deadlineMillis: deadlineMillis)
-            return state.task
-        }
-        wake.signal()
-        guard let task else { return }
-        let delay = max(0, deadlineMillis - clock.nowMillis())
-        await withTaskGroup(of: Bool.self) { group in
-            group.addTask {
-                await task.value
-                return true
-            }
-            group.addTask {
-                try? await Task.sleep(nanoseconds: UInt64(delay) * 1_000_000)
+        post(.stop(deadlineMillis: deadlineMillis))
+        await inbox.withLock { $0.loop }?.value
+    }
+
+    /// Returns once the loop has handled everything it was told and waits for something new
+    /// (a response, the timer, an append, a flush). For tests that run the worker in virtual
+    /// time: after `idle()`, what the worker decided to send has been posted as `logEvent`.
+    func idle() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let now = inbox.withLock { inbox in
+                if inbox.finished { return true }
+                inbox.idleWaiters.append(continuation)
                 return false
             }
-            if await group.next() == false { task.cancel() }
-            group.cancelAll()
+            if now { continuation.resume() } else { wake.signal() }
         }
     }
 
-    private func resume(_ tokens: [Int]) {
-        guard !tokens.isEmpty else { return }
-        let continuations = state.withLock { state in tokens.compactMap { state.waiters.removeValue(forKey: $0) } }
-        for continuation in continuations { continuation.resume() }
+    private func post(_ message: Message) {
+        inbox.withLock { $0.messages.append(message) }
+        wake.signal()
     }
 
     // MARK: - The loop
 
-    /// A request on its way.
-    private struct InFlight {
-        var batch: ClaimedBatch
-        var race: DispatchRace
+    /// What the loop keeps besides the machine: the running requests and the armed timer.
+    private struct Driver {
+        var machine: WorkerStateMachine
+        var requests: [Int64: Task<Void, Never>] = [:]
+        var timer: (deadline: Int64, task: Task<Void, Never>)?
     }
 
-    /// One request is in flight at a time (spec §6), but the worker does not sit idle while it
-    /// is: it claims the next closed batch meanwhile (``prefetch(leaseMillis:)``), and when a
-    /// request gets a 2xx it sends that next batch at once and records the 2xx while the new
-    /// request is on its way, claiming the batch after it in the same transaction. A claimed
-    /// batch that is not sent after all (the request before it failed and its events must keep
-    /// their place, or the processor stops) is given back with ``EventQueue/releaseClaim(batchId:)``.
-    private func loop() async {
-        let leaseMillis = Int64(settings.leaseInterval * 1000)
-        let pruneMillis = Int64(settings.pruneInterval * 1000)
-        var nextPrune = clock.nowMillis()
-        var inFlight: InFlight?
-        var prepared: ClaimedBatch?
-        /// The last outcome was recorded together with a claim of the next batch (which may
-        /// have found none): no other claim is tried during the request in flight.
-        var claimedWithOutcome = false
-        while !Task.isCancelled {
-            if inFlight == nil {
-                let now = clock.nowMillis()
-                let rule: WorkerStateMachine.ClaimRule? = state.withLock { state in
-                    state.machine.isPastDeadline(nowMillis: now) ? nil : state.machine.beginClaim(nowMillis: now)
+    private func run() async {
+        var driver = Driver(machine: WorkerStateMachine(settings: WorkerStateMachine.Settings(
+            flushIntervalMillis: Int64(settings.flushInterval * 1000),
+            leaseMillis: settings.leaseMillis,
+            maxRequestsInFlight: settings.maxRequestsInFlight,
+            pruneIntervalMillis: Int64(settings.pruneInterval * 1000)
+        )))
+        var actions = driver.machine.start(nowMillis: clock.nowMillis())
+        while true {
+            if perform(actions, &driver) { break }
+            actions = []
+            // Everything told so far, in order; wait when there is nothing. Idle means nothing
+            // to handle and no timer due (a due timer is about to post).
+            let timerDue = driver.machine.nextWakeMillis.map { $0 <= clock.nowMillis() } ?? false
+            let (appendSeen, messages, idleWaiters) = inbox.withLock { inbox in
+                defer {
+                    inbox.appendSeen = false
+                    inbox.messages.removeAll()
                 }
-                guard let rule else { break }
-
-                var batch: ClaimedBatch?
-                if let ready = prepared {
-                    prepared = nil
-                    batch = readyToSend(ready, leaseMillis: leaseMillis)
-                }
-                if batch == nil {
-                    do {
-                        batch = try queue.claimNextBatch(
-                            limits: settings.batchLimits,
-                            includeOpenBatch: rule.includeOpenBatch,
-                            openBatchQueuedBeforeMillis: rule.openBatchQueuedBeforeMillis,
-                            leaseMillis: leaseMillis
-                        )
-                    } catch {
-                        logger.error("cannot claim a batch; trying again in a second", metadata: ["error": "\(error)"])
-                        await wake.wait(nanoseconds: 1_000_000_000)
-                        continue
-                    }
-                }
-
-                guard let batch else {
-                    let finish = await idle(nowMillis: now, nextPrune: &nextPrune, pruneMillis: pruneMillis)
-                    if finish { break }
-                    continue
-                }
-                resume(state.withLock { $0.machine.batchClaimed(firstEventId: batch.members.first?.id ?? 0) })
-                inFlight = start(batch)
+                let idle = inbox.messages.isEmpty && !inbox.appendSeen && !timerDue ? inbox.idleWaiters : []
+                if !idle.isEmpty { inbox.idleWaiters.removeAll() }
+                return (inbox.appendSeen, inbox.messages, idle)
             }
-            guard let current = inFlight else { continue }
-
-            if prepared == nil && !claimedWithOutcome { prepared = prefetch(leaseMillis: leaseMillis) }
-            claimedWithOutcome = false
-            guard let result = await current.race.result() else { break }
-            inFlight = nil
-
-            let now = clock.nowMillis()
-            let action = decide(current.batch, result, nowMillis: now)
-            if case .markSent = action, let next = prepared, !state.withLock({ $0.machine.isPastDeadline(nowMillis: now) }) {
-                // The next request goes out first; this 2xx is recorded while it is on its way,
-                // and only then do flushes count the next batch's events as tried.
-                prepared = nil
-                let ready = readyToSend(next, leaseMillis: leaseMillis)
-                if let ready { inFlight = start(ready) }
-                prepared = record(current.batch, action, result, claimingNextWithLease: leaseMillis)
-                claimedWithOutcome = true
-                if let ready { resume(state.withLock { $0.machine.batchClaimed(firstEventId: ready.members.first?.id ?? 0) }) }
+            for waiter in idleWaiters { waiter.resume() }
+            if !appendSeen && messages.isEmpty {
+                arm(&driver)
+                await wake.wait()
                 continue
             }
-            record(current.batch, action, result)
-            if action.returnsEventsToPending, let next = prepared {
-                // The failed batch's events (or its halves) come first again: oldest first.
-                prepared = nil
-                release(next)
+            let now = clock.nowMillis()
+            if appendSeen { actions += driver.machine.appendSeen(nowMillis: now) }
+            for message in messages {
+                switch message {
+                case .flush:
+                    actions += driver.machine.flushRequested(nowMillis: now)
+                case .awaitedFlush(let token, let lastEventId):
+                    actions += driver.machine.flushRequested(token: token, lastEventId: lastEventId, nowMillis: now)
+                case .stop(let deadline):
+                    actions += driver.machine.stopRequested(deadlineMillis: deadline, nowMillis: now)
+                case .response(let batchId, let result):
+                    driver.requests[batchId] = nil
+                    actions += driver.machine.responded(
+                        batchId: batchId, result: result, nowMillis: now, jitter: Double.random(in: 0..<1), retry: settings.retry
+                    )
+                case .timer:
+                    driver.timer = nil
+                    actions += driver.machine.timerFired(nowMillis: now)
+                }
             }
         }
-        if let inFlight {
-            // The stop deadline passed mid-request: leave the batch for the next processor.
-            inFlight.race.abandon()
-            abandon(inFlight.batch)
-        }
-        if let prepared { release(prepared) }
-        resume(state.withLock { $0.machine.finished() })
     }
 
-    /// Nothing was due: completes the flushes that covered, prunes sent rows when it is time,
-    /// and sleeps until the next batch is due or something wakes the worker.
-    ///
-    /// - Returns: whether the worker should finish (a stop, with nothing left to send).
-    private func idle(nowMillis now: Int64, nextPrune: inout Int64, pruneMillis: Int64) async -> Bool {
-        let (done, finish) = state.withLock { $0.machine.nothingToClaim() }
-        resume(done)
-        if finish { return true }
+    /// Arms the timer for the machine's next wake time, unless it is armed for that time or
+    /// earlier (an early timer is harmless: the machine is asked again then).
+    private func arm(_ driver: inout Driver) {
+        guard let deadline = driver.machine.nextWakeMillis else { return }
+        if let armed = driver.timer, armed.deadline <= deadline { return }
+        driver.timer?.task.cancel()
+        driver.timer = (deadline, Task { [clock, weak self] in
+            do { try await clock.sleep(untilMillis: deadline) } catch { return }
+            self?.post(.timer)
+        })
+    }
 
-        if now >= nextPrune {
-            do { try queue.pruneSent() } catch { logger.warning("cannot prune sent events", metadata: ["error": "\(error)"]) }
-            nextPrune = now + pruneMillis
+    /// Does `actions` and what their answers lead to. Returns `true` once the worker finished.
+    private func perform(_ actions: [WorkerStateMachine.Action], _ driver: inout Driver) -> Bool {
+        var todo = actions[...]
+        while let action = todo.popFirst() {
+            let next: [WorkerStateMachine.Action]
+            switch action {
+            case .claim(let rule):
+                next = claim(rule, &driver.machine)
+            case .send(let batch):
+                driver.requests[batch.id] = send(batch)
+                next = []
+            case .record(let batch, let outcome, let thenClaim):
+                let (returned, claimed) = record(batch, outcome, thenClaim: thenClaim)
+                var answers = driver.machine.recorded(batchId: batch.id, returnedEventsToPending: returned, nowMillis: clock.nowMillis())
+                if let thenClaim {
+                    // Claimed with the record, or (when the record failed) now.
+                    if let claimed {
+                        answers += answer(claimed, &driver.machine)
+                    } else {
+                        answers += claim(thenClaim, &driver.machine)
+                    }
+                }
+                next = answers
+            case .renewLease(let batchId):
+                do {
+                    let expires = try queue.renewLease(batchId: batchId, leaseMillis: settings.leaseMillis)
+                    driver.machine.leaseRenewed(batchId: batchId, expiresAtMillis: expires)
+                } catch QueueError.batchNotInFlight {
+                    logger.error("lost the lease of a batch whose request is still out; another worker may send it too", metadata: ["batch": "\(batchId)"])
+                    driver.machine.leaseLost(batchId: batchId)
+                } catch {
+                    // Tried again at the next renewal, a third of a lease later.
+                    logger.warning("cannot renew the lease of a batch in flight", metadata: ["batch": "\(batchId)", "error": "\(error)"])
+                }
+                next = []
+            case .cancelRequests(let ids):
+                for id in ids { driver.requests[id]?.cancel() }
+                next = []
+            case .prune:
+                do { try queue.pruneSent() } catch { logger.warning("cannot prune sent events", metadata: ["error": "\(error)"]) }
+                next = driver.machine.pruned(nowMillis: clock.nowMillis())
+            case .checkForAppends:
+                let changed: Bool
+                do { changed = try queue.hasChangedElsewhere() } catch { changed = true }
+                next = driver.machine.appendsChecked(changed: changed, nowMillis: clock.nowMillis())
+            case .completeFlushes(let tokens):
+                let continuations = inbox.withLock { inbox in tokens.compactMap { inbox.waiters.removeValue(forKey: $0) } }
+                for continuation in continuations { continuation.resume() }
+                next = []
+            case .finish:
+                // Requests still out after the grace are left to their leases.
+                for request in driver.requests.values { request.cancel() }
+                driver.timer?.task.cancel()
+                let waiters = inbox.withLock { inbox in
+                    inbox.finished = true
+                    defer {
+                        inbox.waiters.removeAll()
+                        inbox.idleWaiters.removeAll()
+                    }
+                    return Array(inbox.waiters.values) + inbox.idleWaiters
+                }
+                for waiter in waiters { waiter.resume() }
+                return true
+            }
+            todo.append(contentsOf: next)
         }
-        let schedule: PendingSchedule
-        do {
-            schedule = try queue.pendingSchedule()
-        } catch {
-            logger.error("cannot read the queue's schedule; trying again in a second", metadata: ["error": "\(error)"])
-            await wake.wait(nanoseconds: 1_000_000_000)
-            return false
-        }
-        let wakeAt = [state.withLock { $0.machine.wakeTime(schedule: schedule, nowMillis: now) }, nextPrune].compactMap { $0 }.min() ?? nextPrune
-        let delay = max(0, wakeAt - clock.nowMillis())
-        await wake.wait(nanoseconds: UInt64(delay) * 1_000_000)
         return false
     }
 
-    /// What the result of `batch`'s request means (spec §6).
-    private func decide(_ batch: ClaimedBatch, _ result: DispatchDecision.Result, nowMillis now: Int64) -> DispatchDecision.Action {
-        if case .response(let response) = result, !response.body.isEmpty, !response.isSuccess {
-            logger.debug("response body", metadata: ["batch": "\(batch.id)", "status": "\(response.status)", "body": "\(DispatchDecision.describe(response))"])
-        }
-        return DispatchDecision.decide(
-            result, eventCount: batch.members.count, attempts: batch.attempts,
-            oldestEnqueuedAtMillis: batch.oldestEnqueuedAtMillis, nowMillis: now,
-            policy: settings.retry, unit: Double.random(in: 0..<1)
-        )
-    }
-
-    /// Claims the next closed batch (full, or followed by another context) while a request is
-    /// in flight. An open batch is left to grow, or for the claim after the request.
-    private func prefetch(leaseMillis: Int64) -> ClaimedBatch? {
+    private func claim(_ rule: ClaimRule, _ machine: inout WorkerStateMachine) -> [WorkerStateMachine.Action] {
+        let result: EventQueue.ClaimResult
         do {
-            return try queue.claimNextBatch(limits: settings.batchLimits, includeOpenBatch: false, leaseMillis: leaseMillis)
+            result = try queue.claim(limits: settings.batchLimits, rule: rule, leaseMillis: settings.leaseMillis)
         } catch {
-            logger.warning("cannot claim the next batch during a request; claiming it after", metadata: ["error": "\(error)"])
-            return nil
+            logger.error("cannot claim a batch; trying again in a second", metadata: ["error": "\(error)"])
+            return machine.claimFailed(nowMillis: clock.nowMillis())
+        }
+        return answer(result, &machine)
+    }
+
+    private func answer(_ result: EventQueue.ClaimResult, _ machine: inout WorkerStateMachine) -> [WorkerStateMachine.Action] {
+        switch result {
+        case .claimed(let batch): machine.claimed(batch, nowMillis: clock.nowMillis())
+        case .nothingDue(let schedule): machine.nothingDue(schedule, nowMillis: clock.nowMillis())
         }
     }
 
-    /// `batch`, claimed a while ago, with a lease long enough for a whole request; `nil` when
-    /// its lease was lost meanwhile (another worker recovered it after it expired).
-    private func readyToSend(_ batch: ClaimedBatch, leaseMillis: Int64) -> ClaimedBatch? {
-        // Claimed within the last second: the lease still covers a request timeout.
-        if batch.leaseExpiresAtMillis - clock.nowMillis() >= leaseMillis - 1_000 { return batch }
-        do {
-            var renewed = batch
-            renewed.leaseExpiresAtMillis = try queue.renewLease(batchId: batch.id, leaseMillis: leaseMillis)
-            return renewed
-        } catch {
-            logger.warning("lost the lease of a claimed batch before sending it; another worker has it", metadata: ["batch": "\(batch.id)", "error": "\(error)"])
-            return nil
-        }
-    }
-
-    /// Gives back a batch claimed but not sent.
-    private func release(_ batch: ClaimedBatch) {
-        do {
-            try queue.releaseClaim(batchId: batch.id)
-        } catch {
-            logger.warning("cannot give back a claimed batch; its lease will expire", metadata: ["batch": "\(batch.id)", "error": "\(error)"])
-        }
-    }
-
-    /// Posts `logEvent` and starts the request of `batch`.
-    private func start(_ batch: ClaimedBatch) -> InFlight {
+    /// Posts `logEvent` and starts the request of `batch` in a task of its own.
+    private func send(_ batch: ClaimedBatch) -> Task<Void, Never> {
         let logEvent = LogEvent.batch(context: batch.context, visitors: batch.visitors)
         notificationCenter.post(.logEvent(logEvent))
         logger.debug("dispatching batch", metadata: ["batch": "\(batch.id)", "events": "\(batch.members.count)", "attempt": "\(batch.attempts)"])
-        return InFlight(batch: batch, race: DispatchRace(dispatcher, logEvent))
-    }
-
-    /// Leaves a batch whose response will not be waited for to the next processor, due now.
-    private func abandon(_ batch: ClaimedBatch) {
-        let reason = "the processor stopped before the response"
-        do {
-            try queue.scheduleRetry(batchId: batch.id, notBeforeMillis: clock.nowMillis(), status: nil, error: reason)
-        } catch {
-            logger.warning("cannot release an abandoned batch; its lease will expire", metadata: ["batch": "\(batch.id)", "error": "\(error)"])
-        }
-        post(batch, status: nil, result: .abandoned, reason: reason)
-    }
-
-    /// Records what a response means for `batch` and posts the outcome. With
-    /// `claimingNextWithLease`, a 2xx is recorded in one transaction with the claim of the next
-    /// closed batch, which is returned.
-    @discardableResult
-    private func record(
-        _ batch: ClaimedBatch, _ action: DispatchDecision.Action, _ result: DispatchDecision.Result,
-        claimingNextWithLease leaseMillis: Int64? = nil
-    ) -> ClaimedBatch? {
-        let now = clock.nowMillis()
-        var claimed: ClaimedBatch?
-        do {
-            switch action {
-            case .markSent(let status):
-                if let leaseMillis {
-                    do {
-                        claimed = try queue.markSent(batchId: batch.id, status: status, claimingNextClosedBatch: settings.batchLimits, leaseMillis: leaseMillis)
-                    } catch {
-                        // Nothing was recorded: the 2xx alone, below, must still be.
-                        logger.warning("cannot claim the next batch with a 2xx; recording the 2xx alone", metadata: ["batch": "\(batch.id)", "error": "\(error)"])
-                        try queue.markSent(batchId: batch.id, status: status)
-                    }
-                } else {
-                    try queue.markSent(batchId: batch.id, status: status)
-                }
-                logger.debug("batch sent", metadata: ["batch": "\(batch.id)", "status": "\(status)"])
-                post(batch, status: status, result: .sent, reason: nil)
-            case .retry(let at, let status, let reason):
-                try queue.scheduleRetry(batchId: batch.id, notBeforeMillis: at, status: status, error: reason)
-                logger.warning("batch failed; retrying", metadata: ["batch": "\(batch.id)", "attempt": "\(batch.attempts)", "in_ms": "\(at - now)", "reason": "\(Self.loggable(reason, result))"])
-                post(batch, status: status, result: .retryScheduled(atMillis: at), reason: reason)
-            case .split(let status, let reason):
-                try queue.split(batchId: batch.id, status: status, error: reason)
-                logger.warning("batch refused; splitting it", metadata: ["batch": "\(batch.id)", "events": "\(batch.members.count)", "reason": "\(Self.loggable(reason, result))"])
-                post(batch, status: status, result: .split, reason: reason)
-            case .deadLetter(let status, let reason):
-                try queue.deadLetter(batchId: batch.id, status: status, reason: reason)
-                logger.error("events dead-lettered", metadata: ["batch": "\(batch.id)", "events": "\(batch.members.count)", "reason": "\(Self.loggable(reason, result))"])
-                post(batch, status: status, result: .deadLettered, reason: reason)
+        return Task { [dispatcher, weak self] in
+            let result: DispatchDecision.Result
+            do {
+                result = .response(try await dispatcher.dispatch(logEvent))
+            } catch {
+                result = .failure(Self.describe(error))
             }
-        } catch {
-            // The lease expires and the batch is tried again as it was: nothing is lost.
-            logger.error("cannot record a dispatch outcome; the batch will be retried when its lease expires", metadata: ["batch": "\(batch.id)", "error": "\(error)"])
+            self?.post(.response(batchId: batch.id, result))
         }
-        return claimed
+    }
+
+    /// Records what the request of `batch` came to (with a claim in the same transaction when
+    /// `thenClaim` is given) and posts the outcome. Returns whether its events are pending again
+    /// (a retry or a split), and the claim's result (`nil` when the record failed: nothing was
+    /// written, and the lease runs out).
+    private func record(
+        _ batch: ClaimedBatch, _ outcome: WorkerStateMachine.Outcome, thenClaim rule: ClaimRule?
+    ) -> (returnedEventsToPending: Bool, claimed: EventQueue.ClaimResult?) {
+        let now = clock.nowMillis()
+        let claim = rule.map { (limits: settings.batchLimits, rule: $0, leaseMillis: settings.leaseMillis) }
+        let recorded: EventQueue.Outcome
+        let notified: DispatchOutcome.Result
+        var status: Int?
+        var reason: String?
+        var decided: DispatchDecision.Result?
+        switch outcome {
+        case .abandoned:
+            reason = "the processor stopped before the response"
+            recorded = .retry(atMillis: now, status: nil, reason: "the processor stopped before the response")
+            notified = .abandoned
+        case .decided(let action, let result):
+            decided = result
+            if case .response(let response) = result, !response.body.isEmpty, !response.isSuccess {
+                logger.debug("response body", metadata: ["batch": "\(batch.id)", "status": "\(response.status)", "body": "\(DispatchDecision.describe(response))"])
+            }
+            switch action {
+            case .markSent(let sent):
+                status = sent
+                recorded = .sent(status: sent)
+                notified = .sent
+            case .retry(let at, let failed, let why):
+                (status, reason) = (failed, why)
+                recorded = .retry(atMillis: at, status: failed, reason: why)
+                notified = .retryScheduled(atMillis: at)
+            case .split(let refused, let why):
+                (status, reason) = (refused, why)
+                recorded = .split(status: refused, reason: why)
+                notified = .split
+            case .deadLetter(let refused, let why):
+                (status, reason) = (refused, why)
+                recorded = .deadLetter(status: refused, reason: why)
+                notified = .deadLettered
+            }
+        }
+        let claimed: EventQueue.ClaimResult?
+        do {
+            claimed = try queue.record(recorded, batchId: batch.id, thenClaim: claim)
+        } catch {
+            // The lease is no longer renewed: it runs out and the batch is tried again as it
+            // was. Nothing is lost.
+            logger.error("cannot record a dispatch outcome; the batch will be retried when its lease runs out", metadata: ["batch": "\(batch.id)", "error": "\(error)"])
+            return (false, nil)
+        }
+        let loggable = reason.map { Self.loggable($0, decided ?? .failure("")) } ?? ""
+        switch notified {
+        case .sent: logger.debug("batch sent", metadata: ["batch": "\(batch.id)", "status": "\(status ?? 0)"])
+        case .retryScheduled(let at): logger.warning("batch failed; retrying", metadata: ["batch": "\(batch.id)", "attempt": "\(batch.attempts)", "in_ms": "\(at - now)", "reason": "\(loggable)"])
+        case .split: logger.warning("batch refused; splitting it", metadata: ["batch": "\(batch.id)", "events": "\(batch.members.count)", "reason": "\(loggable)"])
+        case .deadLettered: logger.error("events dead-lettered", metadata: ["batch": "\(batch.id)", "events": "\(batch.members.count)", "reason": "\(loggable)"])
+        case .abandoned: logger.warning("request abandoned at the stop deadline; the batch is due again", metadata: ["batch": "\(batch.id)"])
+        }
+        post(batch, status: status, result: notified, reason: reason)
+        switch notified {
+        case .retryScheduled, .split, .abandoned: return (true, claimed)
+        case .sent, .deadLettered: return (false, claimed)
+        }
+    }
+
+    /// A readable one-line description of a dispatch error.
+    static func describe(_ error: any Error) -> String {
+        let text = "\(error)".replacingOccurrences(of: "\n", with: " ")
+        return text.isEmpty ? "\(type(of: error))" : text
     }
 
     /// `reason` for a log line above debug level: the response body, which a server or proxy

@@ -33,6 +33,12 @@ public enum DispatchDecision {
         /// Move the members to the dead letters.
         case deadLetter(status: Int?, reason: String)
 
+        /// Whether the batch was delivered.
+        public var isSuccess: Bool {
+            if case .markSent = self { return true }
+            return false
+        }
+
         /// Whether the batch's events go back to pending (a retry or a split): they are older
         /// than any batch claimed after them, so they come first again.
         public var returnsEventsToPending: Bool {

@@ -23,8 +23,14 @@ public struct ProcessorConfiguration: Sendable, Equatable {
     public var maxBatchBytes: Int = Defaults.maxBatchBytes
     /// When and how often a failed batch is retried.
     public var retry = RetryPolicy()
-    /// How long a claim's lease lasts, in seconds; a worker that dies holding a batch delays it
-    /// by at most this. Default 15 (the default request timeout, 10 s, plus a margin).
+    /// How many requests may be out at once (spec §6). Default 4; 1 sends one batch at a time,
+    /// as the reference SDKs do. Batches are still claimed oldest first, and a failed batch's
+    /// events go before newer ones.
+    public var maxRequestsInFlight: Int = Defaults.maxRequestsInFlight
+    /// How long a claim's lease lasts, in seconds (spec §7). The worker renews the lease of each
+    /// batch every third of this while its request is out, so a request never outlives its
+    /// lease, however slow the dispatcher; a worker that dies (or freezes) holding a batch
+    /// delays it by at most this. Default 15.
     public var leaseInterval: Double = Defaults.leaseInterval
     /// How often sent rows older than the queue's retention are pruned, in seconds. Default 60.
     public var pruneInterval: Double = Defaults.pruneInterval
@@ -39,6 +45,8 @@ public struct ProcessorConfiguration: Sendable, Equatable {
         public static let timeoutInterval = 5.0
         /// `maxBatchBytes`
         public static let maxBatchBytes = 3_500_000
+        /// `maxRequestsInFlight`
+        public static let maxRequestsInFlight = 4
         /// `leaseInterval`, seconds
         public static let leaseInterval = 15.0
         /// `pruneInterval`, seconds
@@ -56,6 +64,7 @@ public struct ProcessorConfiguration: Sendable, Equatable {
         result.maxBatchBytes = Self.check(maxBatchBytes, name: "maxBatchBytes", default: Defaults.maxBatchBytes, logger: logger)
         result.flushInterval = Self.check(flushInterval, name: "flushInterval", default: Defaults.flushInterval, logger: logger)
         result.timeoutInterval = Self.check(timeoutInterval, name: "timeoutInterval", default: Defaults.timeoutInterval, logger: logger)
+        result.maxRequestsInFlight = Self.check(maxRequestsInFlight, name: "maxRequestsInFlight", default: Defaults.maxRequestsInFlight, logger: logger)
         result.leaseInterval = Self.check(leaseInterval, name: "leaseInterval", default: Defaults.leaseInterval, logger: logger)
         result.pruneInterval = Self.check(pruneInterval, name: "pruneInterval", default: Defaults.pruneInterval, logger: logger)
         result.retry = retry.validated(logger: logger)
@@ -76,6 +85,9 @@ public struct ProcessorConfiguration: Sendable, Equatable {
         logger.warning("invalid setting; using the default", metadata: ["setting": "\(name)", "value": "\(value)", "default": "\(fallback)"])
         return fallback
     }
+
+    /// ``leaseInterval`` in milliseconds.
+    var leaseMillis: Int64 { Int64(leaseInterval * 1000) }
 
     /// The batch limits these settings give.
     public var batchLimits: BatchLimits { BatchLimits(maxEvents: batchSize, maxBytes: maxBatchBytes) }

@@ -28,26 +28,26 @@ extension EventQueue {
             var held = bounded ? try heldTotals(in: &state) : (events: 0, bytes: 0)
             var outcomes: [AppendOutcome] = []
             outcomes.reserveCapacity(events.count)
+            // The duplicate guard is the unique index on `uuid`: an event already queued is not
+            // inserted, and `changes` says so.
             let insert = try state.connection.statement(
                 """
-                INSERT INTO events (uuid, uuid_key, kind, user_id, context_id, bytes, event_time, enqueued_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO events (uuid, kind, user_id, context_id, bytes, event_time, enqueued_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (uuid) DO NOTHING
                 """
             )
             let insertBody = try state.connection.statement("INSERT INTO event_bodies (event_id, visitor_json) VALUES (?, ?)")
-            try readRecentUUIDKeys(in: &state)
             var added = (events: 0, bytes: 0)
             var rejected = 0
             var dropped = 0
             for event in events {
                 let bytes = event.byteCount
-                // Checked first: an old event is never dropped to make room for a duplicate.
-                let key = UUIDKey.of(event.uuid)
-                if try isQueued(uuid: event.uuid, key: key, in: &state) {
-                    outcomes.append(.duplicate)
-                    continue
-                }
                 if bounded && !fits(events: held.events + 1, bytes: held.bytes + bytes) {
+                    // Checked first: an old event is never dropped to make room for a duplicate.
+                    if try isQueued(uuid: event.uuid, in: &state) {
+                        outcomes.append(.duplicate)
+                        continue
+                    }
                     while !fits(events: held.events + 1, bytes: held.bytes + bytes) {
                         guard configuration.overflowPolicy == .dropOldest,
                               let victim = try dropOldestPending(in: &state)
@@ -65,29 +65,28 @@ extension EventQueue {
                 let contextId = try contextId(event.context, in: &state)
                 // Bound one by one, with no argument array: this is the hot path of grouped appends.
                 try insert.bind(event.uuid, at: 1)
-                try insert.bind(key, at: 2)
-                try insert.bind(event.kind.rawValue, at: 3)
-                try insert.bind(event.userId, at: 4)
-                try insert.bind(contextId, at: 5)
-                try insert.bind(Int64(bytes), at: 6)
-                try insert.bind(event.timestampMillis, at: 7)
-                try insert.bind(now, at: 8)
-                _ = try insert.execute()
+                try insert.bind(event.kind.rawValue, at: 2)
+                try insert.bind(event.userId, at: 3)
+                try insert.bind(contextId, at: 4)
+                try insert.bind(Int64(bytes), at: 5)
+                try insert.bind(event.timestampMillis, at: 6)
+                try insert.bind(now, at: 7)
+                guard try insert.execute() == 1 else {
+                    outcomes.append(.duplicate)
+                    continue
+                }
                 let id = state.connection.lastInsertRowID
                 try insertBody.bind(id, at: 1)
                 try insertBody.bind(event.visitorJSON, at: 2)
                 _ = try insertBody.execute()
-                state.recentKeys.add(key: key, eventId: id)
                 outcomes.append(.appended(id: id))
                 held.events += 1
                 held.bytes += bytes
                 added.events += 1
                 added.bytes += bytes
             }
-            // One update for the whole group (migration 0003): a row trigger here cost about a
-            // fifth of each append.
-            try addToTotals(.pending, events: added.events, bytes: added.bytes, in: &state)
-            try moveRecentUUIDKeysWhenDue(in: &state)
+            // One update of `totals` for the whole group.
+            try count(added.events, bytes: added.bytes, from: nil, to: .pending, in: &state)
             if let maxPageCount = configuration.maxPageCount, added.events > 0 {
                 try requireRoomToSend(maxPageCount: maxPageCount, in: &state)
             }
@@ -140,63 +139,20 @@ extension EventQueue {
         ) { ($0.int(0), $0.int(1)) } ?? (0, 0)
     }
 
-    /// Whether an event with `uuid` (whose key is `key`) is in the queue, in any state: the
-    /// duplicate guard of spec §3. Newer events' keys are in `state.recentKeys`, older ones in
-    /// `uuid_keys` (migration 0007); events found under the key are compared by their uuid text.
-    private func isQueued(uuid: String, key: Int64, in state: inout State) throws -> Bool {
-        for id in state.recentKeys.eventIds(for: key) {
-            let stored = try state.connection.queryOne("SELECT uuid FROM events WHERE id = ?", [.integer(id)]) { $0.text(0) }
-            if stored == uuid { return true }
-        }
-        let lookup = try state.connection.statement(
-            "SELECT e.uuid FROM uuid_keys k JOIN events e ON e.id = k.event_id WHERE k.uuid_key = ?"
-        )
-        try lookup.bind(key, at: 1)
-        defer { lookup.reset() }
-        while try lookup.step() {
-            if lookup.text(0) == uuid { return true }
-        }
-        return false
+    /// Whether an event with `uuid` is in the queue, in any state (spec §3).
+    private func isQueued(uuid: String, in state: inout State) throws -> Bool {
+        try state.connection.queryOne("SELECT 1 FROM events WHERE uuid = ?", [.text(uuid)]) { _ in true } ?? false
     }
 
-    /// Brings `state.recentKeys` up to date with the file before a group is appended: the keys
-    /// of events newer than the ones it knows (other connections' appends), or all the keys
-    /// above the mark when it was never read or another connection has deleted events since.
-    private func readRecentUUIDKeys(in state: inout State) throws {
-        let deleted = try counter("events_deleted", in: &state)
-        if !state.recentKeys.isLoaded || deleted != state.recentKeys.deletedCount {
-            let mark = try state.connection.queryOne("SELECT moved_through FROM uuid_keys_mark") { $0.int64(0) } ?? 0
-            state.recentKeys.startOver(knownThrough: mark, deletedCount: deleted)
-        }
-        let newer = try state.connection.statement("SELECT id, uuid_key FROM events WHERE id > ? ORDER BY id")
-        try newer.bind(state.recentKeys.knownThrough, at: 1)
-        defer { newer.reset() }
-        while try newer.step() {
-            state.recentKeys.add(key: newer.int64(1), eventId: newer.int64(0))
-        }
-    }
-
-    /// Moves the keys of the events above the mark into `uuid_keys`, in key order, once
-    /// `state.recentKeys` holds ``QueueConfiguration/recentUUIDKeysToMove`` of them, and raises
-    /// the mark to the newest event. `uuid_keys` is then written once per move, in order,
-    /// instead of at random by every append.
-    private func moveRecentUUIDKeysWhenDue(in state: inout State) throws {
-        guard state.recentKeys.count >= configuration.recentUUIDKeysToMove else { return }
-        let mark = try state.connection.queryOne("SELECT moved_through FROM uuid_keys_mark") { $0.int64(0) } ?? 0
-        try state.connection.run(
-            "INSERT INTO uuid_keys (uuid_key, event_id) SELECT uuid_key, id FROM events WHERE id > ? ORDER BY uuid_key, id", [.integer(mark)]
-        )
-        let newest = try state.connection.queryOne("SELECT coalesce(max(id), 0) FROM events") { $0.int64(0) } ?? 0
-        let newMark = max(mark, newest)
-        try state.connection.run("UPDATE uuid_keys_mark SET moved_through = ?", [.integer(newMark)])
-        state.recentKeys.startOver(knownThrough: newMark, deletedCount: state.recentKeys.deletedCount)
-    }
-
-    /// Deletes the oldest pending event that is not part of a batch; returns its size, or `nil`
-    /// when there is none to drop (everything held is in flight, waiting for a retry, or dead).
+    /// Deletes the oldest pending event that is not in a batch; returns its size, or `nil` when
+    /// there is none to drop (everything held is in a batch, or dead).
     private func dropOldestPending(in state: inout State) throws -> Int? {
-        guard let victim = try oldestUnbatchedPending(in: &state) else { return nil }
-        try deleteEvents(where: "id = ?", [.integer(victim.id)], in: &state)
+        guard let victim = try state.connection.queryOne(
+            "SELECT id, bytes FROM events WHERE batch_id IS NULL ORDER BY id LIMIT 1", [], { (id: $0.int64(0), bytes: $0.int(1)) }
+        ) else { return nil }
+        try state.connection.run("DELETE FROM event_bodies WHERE event_id = ?", [.integer(victim.id)])
+        try state.connection.run("DELETE FROM events WHERE id = ?", [.integer(victim.id)])
+        try count(1, bytes: victim.bytes, from: .pending, to: nil, in: &state)
         return victim.bytes
     }
 }

@@ -11,19 +11,14 @@ extension EventQueue {
             for row in try state.connection.query("SELECT name, value FROM counters", [], { ($0.text(0), $0.int(1)) }) {
                 counters[row.0] = row.1
             }
-            // `totals` counts rows by their state: the events of batches in flight whose members
-            // are not marked yet (migration 0006) are there as pending.
-            let unmarked = try unmarkedBatches(in: &state)
-            let unmarkedEvents = unmarked.reduce(0) { $0 + $1.eventCount }
-            let unmarkedBytes = unmarked.reduce(0) { $0 + $1.eventBytes }
-            let oldest = try firstPending(where: "state = 'pending'", [], columns: "enqueued_at", outside: unmarked, in: &state) { $0.int64(2) }
+            let oldest = try oldestPendingEnqueuedAt(in: &state)
             let held = ["pending", "inflight", "dead"].reduce(0) { $0 + (totals[$1]?.bytes ?? 0) }
             return QueueStats(
-                pending: (totals["pending"]?.events ?? 0) - unmarkedEvents,
-                inflight: (totals["inflight"]?.events ?? 0) + unmarkedEvents,
+                pending: totals["pending"]?.events ?? 0,
+                inflight: totals["inflight"]?.events ?? 0,
                 sent: totals["sent"]?.events ?? 0,
                 dead: totals["dead"]?.events ?? 0,
-                pendingBytes: (totals["pending"]?.bytes ?? 0) - unmarkedBytes,
+                pendingBytes: totals["pending"]?.bytes ?? 0,
                 heldBytes: held,
                 oldestPendingAgeMillis: oldest.map { max(0, now - $0) },
                 batchesSent: counters["batches_sent"] ?? 0,
@@ -47,19 +42,17 @@ extension EventQueue {
     ///   - state: only events in this state; all when `nil`.
     ///   - limit: at most this many; no limit when `nil`.
     public func list(state filter: EventState? = nil, limit: Int? = 100) throws(QueueError) -> [QueuedEventInfo] {
-        // The events of a batch in flight whose members are not marked yet (migration 0006) read
-        // pending in their rows: `u` is that batch, and they are shown as its, in flight.
+        // An event in a batch is in its batch's state (a batch waiting for its retry: pending).
         var sql = """
-            SELECT e.id, e.uuid, e.kind, e.user_id, CASE WHEN u.id IS NULL THEN e.state ELSE 'inflight' END AS shown_state,
-                   e.attempts + (u.id IS NOT NULL), e.last_status, e.last_error, coalesce(e.batch_id, u.id),
+            SELECT e.id, e.uuid, e.kind, e.user_id,
+                   CASE WHEN b.state IS NULL OR b.state = 'retry' THEN 'pending' ELSE b.state END AS event_state,
+                   coalesce(b.attempts, 0), b.last_status, b.last_error, e.batch_id,
                    c.url, c.revision, e.bytes, e.event_time, e.enqueued_at
-            FROM events e JOIN contexts c ON c.id = e.context_id
-            LEFT JOIN batches u ON e.state = 'pending' AND e.batch_id IS NULL
-                AND u.state = 'inflight' AND u.members_marked = 0 AND e.id BETWEEN u.first_event_id AND u.last_event_id
+            FROM events e JOIN contexts c ON c.id = e.context_id LEFT JOIN batches b ON b.id = e.batch_id
             """
         var arguments: [SQLiteValue] = []
         if let filter {
-            sql += " WHERE shown_state = ?"
+            sql += " WHERE event_state = ?"
             arguments.append(.text(filter.rawValue))
         }
         sql += " ORDER BY e.id LIMIT ?"
@@ -77,38 +70,38 @@ extension EventQueue {
         }
     }
 
-    /// Moves every dead letter back to pending, as new events for batching (attempts reset, the
-    /// last error kept for the record). They keep their place: oldest first.
+    /// Moves every dead letter back to pending, as new events for batching (attempts start
+    /// again). They keep their place: oldest first. Their dead batches, left empty, are deleted.
     ///
     /// - Returns: how many events were requeued.
     @discardableResult
     public func requeueDeadLetters() throws(QueueError) -> Int {
         try write { state in
-            // Requeued events are pending without a batch: none may land in the range of a batch
-            // whose members are not marked.
-            try markAllMembers(in: &state)
-            let count = try moveEvents(
-                where: "state = 'dead'", [],
-                to: .pending, setting: "batch_id = NULL, attempts = 0, next_attempt_at = 0, finished_at = NULL", in: &state
-            )
-            try bump("requeued", by: count, in: &state)
-            return count
+            let (events, bytes) = try state.connection.queryOne(
+                "SELECT coalesce(sum(event_count), 0), coalesce(sum(event_bytes), 0) FROM batches WHERE state = 'dead'"
+            ) { ($0.int(0), $0.int(1)) } ?? (0, 0)
+            try state.connection.run("UPDATE events SET batch_id = NULL WHERE batch_id IN (SELECT id FROM batches WHERE state = 'dead')")
+            try state.connection.run("DELETE FROM batches WHERE state = 'dead'")
+            try count(events, bytes: bytes, from: .dead, to: .pending, in: &state)
+            try bump("requeued", by: events, in: &state)
+            return events
         }
     }
 
     /// Deletes sent and/or dead events, optionally only those finished at least
-    /// `olderThanMillis` ago, and the batches left with no events.
+    /// `olderThanMillis` ago, with their batches.
     ///
     /// - Returns: how many events were deleted.
     @discardableResult
     public func purge(sent: Bool, dead: Bool, olderThanMillis: Int64? = nil) throws(QueueError) -> Int {
-        let states = (sent ? ["'sent'"] : []) + (dead ? ["'dead'"] : [])
+        let states = (sent ? [EventState.sent] : []) + (dead ? [.dead] : [])
         guard !states.isEmpty else { return 0 }
         let cutoff = clock.nowMillis() - (olderThanMillis ?? 0)
         return try write { state in
-            let count = try deleteFinished(states: states.joined(separator: ", "), cutoff: cutoff, in: &state)
-            try bump("purged", by: count, in: &state)
-            return count
+            var deleted = 0
+            for finished in states { deleted += try deleteFinished(finished, cutoff: cutoff, in: &state) }
+            try bump("purged", by: deleted, in: &state)
+            return deleted
         }
     }
 
@@ -119,34 +112,28 @@ extension EventQueue {
     public func pruneSent() throws(QueueError) -> Int {
         let cutoff = clock.nowMillis() - configuration.sentRetentionMillis
         return try write { state in
-            let count = try deleteFinished(states: "'sent'", cutoff: cutoff, in: &state)
+            let count = try deleteFinished(.sent, cutoff: cutoff, in: &state)
             try bump("pruned_sent", by: count, in: &state)
             return count
         }
     }
 
-    /// Deletes the events in `states` finished at or before `cutoff`, then the finished batches
-    /// left with no events. Sent and dead events are found through their batches (every one
-    /// has a batch in the same state, finished at the same time), which `batches_finished`
-    /// indexes (migration 0006).
-    private func deleteFinished(states: String, cutoff: Int64, in state: inout State) throws -> Int {
-        let count = try deleteEvents(
-            where: """
-                id IN (SELECT e.id FROM batches b JOIN events e ON e.id BETWEEN b.first_event_id AND b.last_event_id AND e.batch_id = b.id
-                       WHERE b.state IN (\(states)) AND b.finished_at <= ?1 AND e.state IN (\(states)) AND e.finished_at <= ?1)
-                """,
-            [.integer(cutoff)], in: &state
-        )
+    /// Deletes the batches in `finished` (sent or dead) finished at or before `cutoff`, with
+    /// their events, and the split batches of that age (which keep no events).
+    private func deleteFinished(_ finished: EventState, cutoff: Int64, in state: inout State) throws -> Int {
+        let (events, bytes) = try state.connection.queryOne(
+            "SELECT coalesce(sum(event_count), 0), coalesce(sum(event_bytes), 0) FROM batches WHERE state = ? AND finished_at <= ?",
+            [.text(finished.rawValue), .integer(cutoff)]
+        ) { ($0.int(0), $0.int(1)) } ?? (0, 0)
+        let batches = "SELECT id FROM batches WHERE state = ?1 AND finished_at <= ?2"
+        let arguments: [SQLiteValue] = [.text(finished.rawValue), .integer(cutoff)]
         try state.connection.run(
-            """
-            DELETE FROM batches WHERE state IN ('sent', 'dead', 'split') AND finished_at <= ?
-            AND NOT EXISTS (
-                SELECT 1 FROM events WHERE events.id BETWEEN batches.first_event_id AND batches.last_event_id AND events.batch_id = batches.id
-            )
-            """,
-            [.integer(cutoff)]
+            "DELETE FROM event_bodies WHERE event_id IN (SELECT id FROM events WHERE batch_id IN (\(batches)))", arguments
         )
-        return count
+        try state.connection.run("DELETE FROM events WHERE batch_id IN (\(batches))", arguments)
+        try state.connection.run("DELETE FROM batches WHERE (state = ?1 OR state = 'split') AND finished_at <= ?2", arguments)
+        try count(events, bytes: bytes, from: finished, to: nil, in: &state)
+        return events
     }
 
     /// The id of the newest event ever appended (0 for an empty queue): a mark that every event
@@ -158,16 +145,34 @@ extension EventQueue {
     /// When the oldest pending event not yet in a batch was queued, and when the earliest
     /// waiting retry is due: what a worker needs to decide when to claim next.
     public func pendingSchedule() throws(QueueError) -> PendingSchedule {
-        try read { state in
-            let oldest = try oldestUnbatchedPending(in: &state)?.enqueuedAt
-            let retry = try state.connection.queryOne(
-                "SELECT min(next_attempt_at) FROM batches WHERE state = 'retry'", [], { $0.optionalInt64(0) }
-            ) ?? nil
-            let lease = try state.connection.queryOne(
-                "SELECT min(lease_expires_at) FROM batches WHERE state = 'inflight'", [], { $0.optionalInt64(0) }
-            ) ?? nil
-            return PendingSchedule(oldestUnbatchedEnqueuedAtMillis: oldest, nextRetryAtMillis: retry, nextLeaseExpiryMillis: lease)
-        }
+        try read { state in try pendingSchedule(in: &state) }
+    }
+
+    func pendingSchedule(in state: inout State) throws -> PendingSchedule {
+        let oldest = try state.connection.queryOne(
+            "SELECT enqueued_at FROM events WHERE batch_id IS NULL ORDER BY id LIMIT 1", [], { $0.int64(0) }
+        )
+        let (retry, lease) = try state.connection.queryOne(
+            """
+            SELECT (SELECT min(next_attempt_at) FROM batches WHERE state = 'retry'),
+                   (SELECT min(lease_expires_at) FROM batches WHERE state = 'inflight')
+            """, [], { ($0.optionalInt64(0), $0.optionalInt64(1)) }
+        ) ?? (nil, nil)
+        return PendingSchedule(oldestUnbatchedEnqueuedAtMillis: oldest, nextRetryAtMillis: retry, nextLeaseExpiryMillis: lease)
+    }
+
+    /// When the oldest pending event was queued: the oldest not in a batch, or in a batch that
+    /// waits for its retry.
+    private func oldestPendingEnqueuedAt(in state: inout State) throws -> Int64? {
+        try state.connection.queryOne(
+            """
+            SELECT min(enqueued_at) FROM (
+                SELECT (SELECT enqueued_at FROM events WHERE batch_id IS NULL ORDER BY id LIMIT 1) AS enqueued_at
+                UNION ALL
+                SELECT min(e.enqueued_at) FROM batches b JOIN events e ON e.batch_id = b.id WHERE b.state = 'retry'
+            )
+            """, [], { $0.optionalInt64(0) }
+        ) ?? nil
     }
 }
 

@@ -20,10 +20,11 @@ import Logging
 ///
 /// ## Topics
 /// - Writing: ``append(_:)``, ``append(contentsOf:)``
-/// - Sending: ``claimNextBatch(limits:includeOpenBatch:leaseMillis:)``, ``markSent(batchId:status:)``,
-///   ``markSent(batchId:status:claimingNextClosedBatch:leaseMillis:)``,
-///   ``scheduleRetry(batchId:notBeforeMillis:status:error:)``, ``deadLetter(batchId:status:reason:)``,
-///   ``split(batchId:)``, ``recoverLeases()``, ``releaseClaim(batchId:)``, ``renewLease(batchId:leaseMillis:)``
+/// - Sending: ``claimNextBatch(limits:includeOpenBatch:openBatchQueuedBeforeMillis:leaseMillis:)``,
+///   ``markSent(batchId:status:)``, ``scheduleRetry(batchId:notBeforeMillis:status:error:)``,
+///   ``deadLetter(batchId:status:reason:)``, ``split(batchId:status:error:)``, ``recoverLeases()``,
+///   ``renewLease(batchId:leaseMillis:)``
+/// - Watching the file: ``hasChangedElsewhere()``
 /// - Inspecting and repairing: ``stats()``, ``list(state:limit:)``, ``requeueDeadLetters()``,
 ///   ``purge(sent:dead:olderThanMillis:)``, ``pruneSent()``
 public final class EventQueue: Sendable {
@@ -45,8 +46,8 @@ public final class EventQueue: Sendable {
         /// The context used last: consecutive events nearly always share one, and comparing is
         /// cheaper than hashing seven strings for the dictionary.
         var lastContext: (context: EventContext, id: Int64)?
-        /// The duplicate guard's keys of the newest events (migration 0007).
-        var recentKeys = RecentUUIDKeys()
+        /// `PRAGMA data_version` when last read: it changes when another connection commits.
+        var dataVersion: Int64?
     }
 
     /// Opens the queue at `path`, creating it (mode 0600) and bringing its schema up to date.
@@ -106,8 +107,6 @@ public final class EventQueue: Sendable {
                         state.contextIds.removeAll()
                         state.contexts.removeAll()
                         state.lastContext = nil
-                        // So may an insert whose key is held as recent.
-                        state.recentKeys.invalidate()
                         throw error
                     }
                 }
@@ -190,82 +189,26 @@ public final class EventQueue: Sendable {
     // MARK: - Totals
 
     // `totals` holds the count and bytes of events by state, so that stats and the queue bounds
-    // cost one read. Since migration 0004 no trigger keeps it: every statement that inserts,
-    // deletes or changes the state of events goes through the three functions below.
+    // cost one read. No trigger keeps it: every change of an event's state (a batch's state, for
+    // the events in a batch) goes through the function below, in the same transaction.
 
-    /// Sets `state` to `newState` (and the other columns of `assignments`, e.g. `"batch_id = ?"`)
-    /// on the events that `filter` selects, and moves their count and bytes in `totals`.
-    ///
-    /// - Parameter known: what the filter selects, when the caller knows it exactly (a claim
-    ///   that has just read the rows): spares counting them again.
-    /// - Returns: how many events were changed.
-    @discardableResult
-    func moveEvents(
-        where filter: String, _ filterArguments: [SQLiteValue],
-        to newState: EventState, setting assignments: String = "", _ assignmentArguments: [SQLiteValue] = [],
-        known: (from: EventState, events: Int, bytes: Int)? = nil,
-        in state: inout State
-    ) throws -> Int {
-        let moving = try known.map { [($0.from.rawValue, (events: $0.events, bytes: $0.bytes))] }
-            ?? countByState(where: filter, filterArguments, in: &state)
-        let changed = try state.connection.run(
-            "UPDATE events SET state = ?\(assignments.isEmpty ? "" : ", " + assignments) WHERE \(filter)",
-            [.text(newState.rawValue)] + assignmentArguments + filterArguments
-        )
-        if let known, changed != known.events {
-            // Rolls the transaction back rather than let `totals` drift.
-            throw SQLiteError(extendedCode: 1, message: "expected to change \(known.events) events, changed \(changed)")
+    /// Moves `events` events of `bytes` visitor bytes from state `from` to state `to` in
+    /// `totals`; `nil` for an event that enters (appended) or leaves (deleted) the queue.
+    func count(_ events: Int, bytes: Int, from: EventState?, to: EventState?, in state: inout State) throws {
+        guard events != 0 || bytes != 0, from != to else { return }
+        let update = try state.connection.statement("UPDATE totals SET events = events + ?, bytes = bytes + ? WHERE state = ?")
+        if let from {
+            try update.bind(Int64(-events), at: 1)
+            try update.bind(Int64(-bytes), at: 2)
+            try update.bind(from.rawValue, at: 3)
+            _ = try update.execute()
         }
-        for (oldState, count) in moving where oldState != newState.rawValue {
-            try addToTotals(oldState, events: -count.events, bytes: -count.bytes, in: &state)
-            try addToTotals(newState.rawValue, events: count.events, bytes: count.bytes, in: &state)
+        if let to {
+            try update.bind(Int64(events), at: 1)
+            try update.bind(Int64(bytes), at: 2)
+            try update.bind(to.rawValue, at: 3)
+            _ = try update.execute()
         }
-        return changed
-    }
-
-    /// Deletes the events that `filter` selects, with their bodies and their keys in the
-    /// duplicate guard, and takes them out of `totals`.
-    ///
-    /// - Returns: how many events were deleted.
-    @discardableResult
-    func deleteEvents(where filter: String, _ filterArguments: [SQLiteValue], in state: inout State) throws -> Int {
-        let deleting = try countByState(where: filter, filterArguments, in: &state)
-        try state.connection.run("DELETE FROM event_bodies WHERE event_id IN (SELECT id FROM events WHERE \(filter))", filterArguments)
-        try state.connection.run(
-            "DELETE FROM uuid_keys WHERE (uuid_key, event_id) IN (SELECT uuid_key, id FROM events WHERE \(filter))", filterArguments
-        )
-        let deleted = try state.connection.run("DELETE FROM events WHERE \(filter)", filterArguments)
-        for (oldState, count) in deleting {
-            try addToTotals(oldState, events: -count.events, bytes: -count.bytes, in: &state)
-        }
-        guard deleted > 0 else { return 0 }
-        // A new event gets an id above every id left, which may be an id deleted here: keep the
-        // guard's mark, and the newest id whose key this queue knows, at or below it (migration 0007).
-        let newest = try state.connection.queryOne("SELECT coalesce(max(id), 0) FROM events") { $0.int64(0) } ?? 0
-        try state.connection.run("UPDATE uuid_keys_mark SET moved_through = min(moved_through, ?)", [.integer(newest)])
-        try bump("events_deleted", by: deleted, in: &state)
-        state.recentKeys.deletedCount += deleted
-        state.recentKeys.knownThrough = min(state.recentKeys.knownThrough, newest)
-        return deleted
-    }
-
-    /// Adds newly inserted events to `totals`.
-    func addToTotals(_ eventState: EventState, events: Int, bytes: Int, in state: inout State) throws {
-        try addToTotals(eventState.rawValue, events: events, bytes: bytes, in: &state)
-    }
-
-    private func addToTotals(_ eventState: String, events: Int, bytes: Int, in state: inout State) throws {
-        guard events != 0 || bytes != 0 else { return }
-        try state.connection.run(
-            "UPDATE totals SET events = events + ?, bytes = bytes + ? WHERE state = ?",
-            [.int(events), .int(bytes), .text(eventState)]
-        )
-    }
-
-    private func countByState(where filter: String, _ arguments: [SQLiteValue], in state: inout State) throws -> [(String, (events: Int, bytes: Int))] {
-        try state.connection.query(
-            "SELECT state, count(*), coalesce(sum(bytes), 0) FROM events WHERE \(filter) GROUP BY state", arguments
-        ) { ($0.text(0), (events: $0.int(1), bytes: $0.int(2))) }
     }
 
     /// The value of a counter of the `counters` table.
@@ -277,6 +220,24 @@ public final class EventQueue: Sendable {
     func bump(_ counter: String, by amount: Int, in state: inout State) throws {
         guard amount != 0 else { return }
         try state.connection.run("UPDATE counters SET value = value + ? WHERE name = ?", [.int(amount), .text(counter)])
+    }
+
+    // MARK: - Watching the file
+
+    /// Whether another connection (another process, or another queue on the file in this one)
+    /// has committed a change since the last call: SQLite's `PRAGMA data_version`, one read of
+    /// the shared log index, no I/O. The first call answers `true`. A running worker asks on a
+    /// modest timer, to see other processes' appends.
+    public func hasChangedElsewhere() throws(QueueError) -> Bool {
+        do {
+            return try state.withLock { state in
+                let version = try state.connection.queryOne("PRAGMA data_version") { $0.int64(0) } ?? 0
+                defer { state.dataVersion = version }
+                return state.dataVersion != version
+            }
+        } catch {
+            throw map(error)
+        }
     }
 }
 

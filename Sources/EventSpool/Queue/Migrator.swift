@@ -16,8 +16,6 @@ struct Migrator {
     /// once apply each migration once.
     func migrate(_ connection: SQLiteConnection, upTo targetVersion: Int? = nil) throws {
         let target = targetVersion ?? latestVersion
-        // Migration 0004 computes each stored uuid's key with it.
-        try connection.defineFunction(UUIDKey.sqlFunctionName, UUIDKey.of)
         for migration in migrations where migration.version <= target {
             try connection.transaction(immediate: true) { () throws in
                 // Read inside the write transaction: another process may have migrated meanwhile.

@@ -76,11 +76,6 @@ public struct QueueConfiguration: Sendable {
     /// Where the queue logs (moving a damaged file aside, recovered leases, drops). Silent by default.
     public var logger = Logger(label: "EventSpool.queue", factory: { _ in SwiftLogNoOpLogHandler() })
 
-    /// How many keys of new events EventQueue holds in memory (about 2 MB at this default)
-    /// before it moves them into `uuid_keys` (migration 0007). The larger, the fewer and the
-    /// more orderly the writes to that table. Internal: tests make it small to exercise the move.
-    var recentUUIDKeysToMove = 65_536
-
     /// The default configuration.
     public init() {}
 }

@@ -89,6 +89,11 @@ final class WALCheckpointer: @unchecked Sendable {
         }
     }
 
+    /// Returns once the checkpoint scheduled by the commits so far (if any) has run.
+    func waitForScheduledCheckpoint() {
+        worker.sync {}
+    }
+
     private func checkpoint() {
         let closed = flags.withLock { $0.closed }
         defer { flags.withLock { $0.scheduled = false } }

@@ -1,4 +1,3 @@
-import CEventSpoolVFS
 import CSQLite
 
 /// SQLite's "destructor" telling it to copy bound text before `sqlite3_bind_text` returns.
@@ -16,20 +15,6 @@ final class SQLiteConnection {
     /// The path given to `open`.
     let path: String
 
-    /// Runs once, before this process opens its first connection, and names the VFS that
-    /// connections use.
-    ///
-    /// - SQLite's memory statistics (which EventSpool never reads) are turned off: they take a
-    ///   global mutex on every allocation and free, about a tenth of the time of a grouped
-    ///   append. Without effect if another part of the process opened a database first.
-    /// - EventSpool's VFS is registered (`CEventSpoolVFS`): SQLite's default VFS, except that it
-    ///   writes each commit to the write-ahead log in 64 KB pieces instead of two writes a page.
-    ///   If it cannot be registered, connections use the default VFS.
-    private static let vfsName: String? = {
-        _ = eventspool_disable_memory_statistics()
-        return eventspool_vfs_register() == SQLITE_OK ? EVENTSPOOL_VFS_NAME : nil
-    }()
-
     /// Opens (and, with `create`, creates) the database at `path`.
     init(path: String, readOnly: Bool, create: Bool) throws(SQLiteError) {
         self.path = path
@@ -41,7 +26,7 @@ final class SQLiteConnection {
             if create { flags |= SQLITE_OPEN_CREATE }
         }
         var db: OpaquePointer?
-        let rc = sqlite3_open_v2(path, &db, flags, Self.vfsName)
+        let rc = sqlite3_open_v2(path, &db, flags, nil)
         guard rc == SQLITE_OK, let db else {
             let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? String(cString: sqlite3_errstr(rc))
             let code = db.map { sqlite3_extended_errcode($0) } ?? rc
@@ -151,28 +136,6 @@ final class SQLiteConnection {
         }
     }
 
-    /// Defines (or redefines) a deterministic SQL function `name(text) -> integer` on this
-    /// connection, computed by `body` from the argument's UTF-8 bytes. A NULL argument gives NULL.
-    func defineFunction(_ name: String, _ body: @escaping (UnsafeBufferPointer<UInt8>) -> Int64) throws(SQLiteError) {
-        let box = Unmanaged.passRetained(CallbackBox(body)).toOpaque()
-        let rc = sqlite3_create_function_v2(
-            handle, name, 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, box,
-            { context, _, arguments in
-                guard let argument = arguments?[0], sqlite3_value_type(argument) != SQLITE_NULL else {
-                    sqlite3_result_null(context)
-                    return
-                }
-                let function = Unmanaged<CallbackBox<(UnsafeBufferPointer<UInt8>) -> Int64>>.fromOpaque(sqlite3_user_data(context)).takeUnretainedValue()
-                let text = sqlite3_value_text(argument)
-                let count = Int(sqlite3_value_bytes(argument))
-                sqlite3_result_int64(context, function.body(UnsafeBufferPointer(start: text, count: text == nil ? 0 : count)))
-            },
-            nil, nil,
-            { box in box.map { Unmanaged<CallbackBox<(UnsafeBufferPointer<UInt8>) -> Int64>>.fromOpaque($0).release() } }
-        )
-        if rc != SQLITE_OK { throw error(rc, sql: nil) }
-    }
-
     /// Calls `body` after each commit of this connection with the number of frames now in the
     /// write-ahead log. It replaces SQLite's automatic checkpoints (`wal_autocheckpoint`), so
     /// `body` decides when to checkpoint. It runs inside the committing call: keep it short.
@@ -220,8 +183,8 @@ final class SQLiteConnection {
     }
 }
 
-/// A Swift closure handed to SQLite as a callback's context pointer (a SQL function, the WAL
-/// hook), kept alive until SQLite or the connection releases it.
+/// A Swift closure handed to SQLite as a callback's context pointer (the WAL hook), kept alive
+/// until the connection releases it.
 private final class CallbackBox<Body> {
     let body: Body
     init(_ body: Body) { self.body = body }

@@ -14,8 +14,10 @@ struct ProcessorHTTPTests {
         let rig = try await HTTPRig.start(path: path, plan: "503,200")
         for index in 0..<3 { try rig.processor.process(QueueFixtures.event(index)) }
         rig.processor.start()
+        let posted = PostedNotifications(rig.processor.notificationCenter)
         try await rig.processor.flushAndWait()
-        #expect(await eventually { (try? rig.processor.queue.stats().sent) == 3 })
+        #expect(await posted.waitForOutcome { $0.result == .sent })
+        #expect(try rig.processor.queue.stats().sent == 3)
         let requests = await rig.collector.requests
         #expect(requests.map(\.status) == [503, 200])
         #expect(requests[0].body == requests[1].body, "the retry is byte-identical")
@@ -27,16 +29,18 @@ struct ProcessorHTTPTests {
         let center = EventNotificationCenter()
         let times = LockedValue<[Date]>([])
         center.addListener(for: .logEvent) { _ in times.withLock { $0.append(Date()) } }
+        let posted = PostedNotifications(center)
         let rig = try await HTTPRig.start(path: path, plan: "429:1,200", center: center)
         try rig.processor.process(QueueFixtures.event(1))
         rig.processor.start()
         rig.processor.flush()
-        #expect(await eventually { (try? rig.processor.queue.stats().sent) == 1 })
+        #expect(await posted.waitForOutcome { $0.result == .sent })
         let stamps = times.withLock { $0 }
         #expect(stamps.count == 2)
         if stamps.count == 2 {
+            // Retry-After is real time here: never sooner than asked (a loaded machine only makes it later).
             let gap = stamps[1].timeIntervalSince(stamps[0])
-            #expect(gap >= 0.95 && gap < 5, "waited \(gap) s for Retry-After: 1")
+            #expect(gap >= 0.95 && gap < 30, "waited \(gap) s for Retry-After: 1")
         }
         try await rig.shutdown()
     }
@@ -46,7 +50,7 @@ struct ProcessorHTTPTests {
         for index in 0..<6 { try rig.processor.process(QueueFixtures.event(index)) }
         rig.processor.start()
         try await rig.processor.flushAndWait()
-        #expect(await eventually { (try? rig.processor.queue.stats().sent) == 6 })
+        #expect(try rig.processor.queue.stats().sent == 6)
         #expect(await rig.requestedBatches.map(\.count) == [6, 3, 3])
         #expect(try rig.processor.queue.stats().splits == 1)
         try await rig.shutdown()
@@ -63,9 +67,8 @@ struct ProcessorHTTPTests {
         }
         rig.processor.start()
         try await rig.processor.flushAndWait()
-        #expect(await eventually { (try? rig.processor.queue.stats().pending) == 0 })
         let stats = try rig.processor.queue.stats()
-        #expect(stats.sent == 99 && stats.dead == 1)
+        #expect(stats.pending == 0 && stats.sent == 99 && stats.dead == 1)
         let dead = try rig.processor.queue.list(state: .dead)
         #expect(dead.map(\.uuid) == [poison.uuid])
         #expect(dead.first?.lastStatus == 400)
@@ -80,20 +83,21 @@ struct ProcessorHTTPTests {
             $0.batchSize = 2
             $0.timeoutInterval = 1
         }, requestTimeout: 30)
+        let posted = PostedNotifications(rig.processor.notificationCenter)
         for index in 0..<5 { try rig.processor.process(QueueFixtures.event(index)) }
         rig.processor.start()
-        #expect(await eventually { await rig.collector.requests.count == 1 })
+        #expect(await posted.waitForLogEvents(2))
         let started = Date()
         await rig.processor.stop()
         let elapsed = Date().timeIntervalSince(started)
-        #expect(elapsed < 3, "stop took \(elapsed) s with timeoutInterval 1 s")
+        #expect(elapsed >= 0.99 && elapsed < 30, "stop took \(elapsed) s with timeoutInterval 1 s")
         #expect(try rig.processor.queue.stats().pending == 5, "nothing was lost")
 
         await rig.collector.setPlan(try FaultPlan(parsing: "200"))
         let next = try await HTTPRig.start(path: path) { $0.batchSize = 2 }
         next.processor.start()
         try await next.processor.flushAndWait()
-        #expect(await eventually { (try? next.processor.queue.stats().sent) == 5 })
+        #expect(try next.processor.queue.stats().sent == 5)
         #expect(Set(await next.collector.acceptedUUIDs) == Set((0..<5).map { QueueFixtures.event($0).uuid }))
         try await next.shutdown()
         try await rig.dispatcher.shutdown()
@@ -105,7 +109,8 @@ struct ProcessorHTTPTests {
         try rig.processor.process(QueueFixtures.event(1))
         let group = ServiceGroup(services: [rig.processor], logger: UserEventFactory.silentLogger)
         let running = Task { try await group.run() }
-        #expect(await eventually { rig.processor.isRunning })
+        await rig.processor.worker.idle()  // returns once the service has started the worker and it has settled
+        #expect(rig.processor.isRunning)
         try rig.processor.process(QueueFixtures.event(2))
         await group.triggerGracefulShutdown()
         try await running.value

@@ -242,8 +242,7 @@ extension ProofSuite {
             let pages = try Self.pageCount(path)
             try Self.damage(path, pages: 3..<pages, random: &random, fraction: 0.5)
             let child = try ChildProcess("eventspool", ["run", "--db", path, "--until-empty", "--endpoint", "http://127.0.0.1:9/v1/events"])
-            let hung = !(await eventually(within: 20) { !child.process.isRunning })
-            if hung { child.kill() }
+            let hung = !(await child.exits(within: 20))
             #expect(!hung, "run --until-empty ends on a damaged file")
             let result = await child.finish()
             #expect(result.status != 0)

@@ -15,7 +15,7 @@ struct QueueAppendTests {
         let raw = try RawDatabase(path)
         #expect(try raw.strings("SELECT visitor_json FROM event_bodies WHERE event_id = \(id)") == [event.visitorJSON])
         #expect(try raw.int("SELECT bytes FROM events WHERE id = \(id)") == event.byteCount)
-        #expect(try raw.strings("SELECT state FROM events") == ["pending"])
+        #expect(try raw.strings("SELECT coalesce(batch_id, 'none') FROM events") == ["none"], "pending: in no batch yet")
         #expect(try raw.strings("SELECT c.revision || '/' || c.region || '/' || c.url FROM events e JOIN contexts c ON c.id = e.context_id")
             == ["241/US/https://logx.optimizely.com/v1/events"])
     }
@@ -43,55 +43,9 @@ struct QueueAppendTests {
         #expect(try queue.stats().pending == 1)
     }
 
-    @Test func uuidWhoseIndexKeySharesAnotherEventsIsStillQueuedOnce() throws {
-        // The duplicate guard looks events up by a 64-bit key of the uuid (migrations 0004 and
-        // 0007), among the newest events' keys in memory or in `uuid_keys`. Two different uuids
-        // with one key must both be kept; the same uuid must still be refused.
-        for keysToMove in [1, 1_000] {
-            let folder = TemporaryFolder()
-            let path = folder.file("events.sqlite")
-            let first = QueueFixtures.event(1)
-            let second = QueueFixtures.event(2)
-            try QueueFixtures.open(path).append(first)
-            // No two test uuids are known to share a key, so the stored key is made to collide;
-            // a queue opened afterwards reads it from the row.
-            let raw = try RawDatabase(path)
-            try raw.connection.run("UPDATE events SET uuid_key = ? WHERE uuid = ?", [.integer(UUIDKey.of(second.uuid)), .text(first.uuid)])
-            let queue = try QueueFixtures.open(path) { $0.recentUUIDKeysToMove = keysToMove }
-
-            try queue.append(second)
-            #expect(throws: QueueError.duplicateEvent(uuid: second.uuid)) { try queue.append(second) }
-            #expect(try raw.int("SELECT count(DISTINCT uuid) FROM events WHERE uuid_key = \(UUIDKey.of(second.uuid))") == 2)
-            #expect(try raw.int("SELECT count(*) FROM uuid_keys") == (keysToMove == 1 ? 2 : 0), "keys moved: \(keysToMove == 1)")
-            #expect(try queue.stats().pending == 2)
-        }
-    }
-
-    @Test func duplicateIsRefusedBeforeAndAfterItsKeyMovesToTheGuardTable() throws {
-        // Migration 0007: the newest events' keys are held in memory, and moved into `uuid_keys`
-        // (raising `uuid_keys_mark`) once there are `recentUUIDKeysToMove` of them. Both halves
-        // must be consulted.
-        let folder = TemporaryFolder()
-        let path = folder.file("events.sqlite")
-        let queue = try QueueFixtures.open(path) { $0.recentUUIDKeysToMove = 8 }
-        let raw = try RawDatabase(path)
-        _ = try queue.append(contentsOf: QueueFixtures.events(0..<5))
-        #expect(try raw.int("SELECT count(*) FROM uuid_keys") == 0)
-        #expect(try raw.int("SELECT moved_through FROM uuid_keys_mark") == 0)
-        #expect(try queue.append(contentsOf: [QueueFixtures.event(3)]) == [.duplicate], "found among the newest keys")
-
-        _ = try queue.append(contentsOf: QueueFixtures.events(5..<10))
-        #expect(try raw.int("SELECT count(*) FROM uuid_keys") == 10, "moved once 8 were gathered")
-        #expect(try raw.int("SELECT moved_through FROM uuid_keys_mark") == 10)
-        #expect(try queue.append(contentsOf: [QueueFixtures.event(3), QueueFixtures.event(9), QueueFixtures.event(10)])
-            == [.duplicate, .duplicate, .appended(id: 11)])
-        #expect(try queue.stats().pending == 11)
-    }
-
     @Test func idsReusedAfterAnotherConnectionDeletesTheNewestEventsAreStillGuarded() throws {
         // A new event gets an id above every id left, so after the newest events are deleted
-        // their ids come back. A queue that knew the old events by those ids must read the new
-        // ones (migration 0007: the `events_deleted` counter tells it).
+        // their ids come back: the guard is by uuid, whatever the ids.
         let folder = TemporaryFolder()
         let path = folder.file("events.sqlite")
         let clock = ManualEventClock()
@@ -108,9 +62,9 @@ struct QueueAppendTests {
         #expect(try appender.append(contentsOf: QueueFixtures.events(0..<3)).allSatisfy { $0 != .duplicate }, "the deleted uuids are free again")
     }
 
-    @Test func appendThatFailsLeavesNoKeysBehindThatHideAnotherConnectionsEvents() throws {
-        // A group rolled back (the file is full) had its keys held in memory under ids that
-        // another connection then uses: the queue forgets them and reads the file afresh.
+    @Test func appendThatFailsLeavesNothingBehindThatHidesAnotherConnectionsEvents() throws {
+        // A group rolled back (the file is full) had handed out ids that another connection
+        // then uses: the rolled-back events are not taken for queued ones.
         let folder = TemporaryFolder()
         let path = folder.file("events.sqlite")
         let small = try QueueFixtures.open(path) { $0.maxPageCount = 60 }
@@ -121,8 +75,8 @@ struct QueueAppendTests {
     }
 
     @Test func uuidOfAPrunedEventMayBeQueuedAgainOnce() throws {
-        // Deleting an event deletes its guard key (the totals test checks every kind of delete):
-        // the uuid is no longer in the queue, and is then guarded again.
+        // A pruned event is no longer in the queue: its uuid may come again, and is then
+        // guarded again.
         let folder = TemporaryFolder()
         let clock = ManualEventClock()
         let queue = try QueueFixtures.open(folder.file("events.sqlite"), clock: clock) { $0.sentRetentionMillis = 0 }
@@ -139,26 +93,29 @@ struct QueueAppendTests {
     }
 
     @Test func twoQueuesOnOneFileShareTheDuplicateGuard() throws {
-        // Two processes (here two connections) append to one file: each must see the other's
-        // keys, whether new (read from the rows) or moved.
+        // Two processes (here two connections) append to one file: each sees the other's events.
         let folder = TemporaryFolder()
         let path = folder.file("events.sqlite")
-        let first = try QueueFixtures.open(path) { $0.recentUUIDKeysToMove = 4 }
-        let second = try QueueFixtures.open(path) { $0.recentUUIDKeysToMove = 4 }
+        let first = try QueueFixtures.open(path)
+        let second = try QueueFixtures.open(path)
         try first.append(QueueFixtures.event(1))
         #expect(throws: QueueError.duplicateEvent(uuid: QueueFixtures.event(1).uuid)) { try second.append(QueueFixtures.event(1)) }
         _ = try second.append(contentsOf: QueueFixtures.events(2..<8))
-        let raw = try RawDatabase(path)
-        #expect(try raw.int("SELECT count(*) FROM uuid_keys") == 7, "the second queue moved all 7 keys")
         #expect(try first.append(contentsOf: QueueFixtures.events(1..<9)).filter { $0 == .duplicate }.count == 7)
         #expect(try first.stats().pending == 8)
     }
 
-    @Test func uuidKeyIsFNV1aOfTheUTF8Bytes() {
-        // Published values of 64-bit FNV-1a, so a file's keys can be checked by any tool.
-        #expect(UUIDKey.of("") == Int64(bitPattern: 0xcbf2_9ce4_8422_2325))
-        #expect(UUIDKey.of("a") == Int64(bitPattern: 0xaf63_dc4c_8601_ec8c))
-        #expect(UUIDKey.of("foobar") == Int64(bitPattern: 0x8594_4171_f739_67e8))
+    @Test func duplicateGuardIsAUniqueIndexOnTheUuid() throws {
+        // What a reader of the schema sees: no uuid can be inserted twice, by EventQueue or by hand.
+        let folder = TemporaryFolder()
+        let path = folder.file("events.sqlite")
+        let queue = try QueueFixtures.open(path)
+        try queue.append(QueueFixtures.event(1))
+        #expect(try queue.append(contentsOf: [QueueFixtures.event(1), QueueFixtures.event(1, uuid: "other")]).map { $0 == .duplicate } == [true, false])
+        let raw = try RawDatabase(path)
+        #expect(throws: SQLiteError.self) {
+            try raw.connection.run("INSERT INTO events (uuid, kind, user_id, context_id, bytes, event_time, enqueued_at) SELECT uuid, kind, user_id, context_id, bytes, event_time, enqueued_at FROM events LIMIT 1")
+        }
     }
 
     @Test func groupedAppendReportsEachEvent() throws {

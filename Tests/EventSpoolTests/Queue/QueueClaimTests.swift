@@ -84,28 +84,32 @@ struct QueueClaimTests {
         #expect(stats.batchesSent == 1 && stats.eventsSent == 4)
     }
 
-    @Test func claimWritesTheBatchAloneAndTheTwoXXWritesEachEventOnce() throws {
+    @Test func claimedEventsPointAtTheirBatchAndTheBatchSaysTheirState() throws {
         let queue = try openQueue()
-        _ = try queue.append(contentsOf: QueueFixtures.events(0..<4))
+        _ = try queue.append(contentsOf: QueueFixtures.events(0..<6))
         let raw = try RawDatabase(folder.file("events.sqlite"))
-        let changesBefore = try raw.int("SELECT total_changes()")
-        let batch = try #require(try queue.claimNextBatch(limits: BatchLimits(), includeOpenBatch: true))
-        // The rows still read pending, with no batch: the batch holds them by its id range.
-        #expect(try raw.strings("SELECT DISTINCT state || ':' || coalesce(batch_id, '-') FROM events") == ["pending:-"])
-        #expect(try raw.strings("SELECT first_event_id || '-' || last_event_id || ':' || members_marked FROM batches") == ["1-4:0"])
+        let batch = try #require(try queue.claimNextBatch(limits: BatchLimits(maxEvents: 4), includeOpenBatch: true))
+        // From the claim on, each event's row points at its batch, whose row says it is in flight.
+        #expect(try raw.strings("SELECT coalesce(batch_id, '-') FROM events ORDER BY id") == ["\(batch.id)", "\(batch.id)", "\(batch.id)", "\(batch.id)", "-", "-"])
+        #expect(try raw.strings("SELECT state || ':' || event_count || ':' || attempts FROM batches") == ["inflight:4:1"])
+        #expect(try raw.int("SELECT count(*) FROM events WHERE batch_id IS NULL") == 2, "what is waiting, from the table alone")
+        #expect(try raw.int("SELECT count(*) FROM events e JOIN batches b ON b.id = e.batch_id WHERE b.state = 'inflight'") == 4)
+        #expect(try raw.int("SELECT count(*) FROM pending_events") == 2)
+        #expect(try raw.strings("SELECT pending || ',' || inflight FROM queue_summary") == ["2,4"])
         #expect(try queue.list(state: .inflight).map(\.uuid) == batch.uuids)
         #expect(try queue.list(state: .inflight).allSatisfy { $0.batchId == batch.id && $0.attempts == 1 })
-        #expect(try queue.list(state: .pending).isEmpty)
-        #expect(try raw.int("SELECT count(*) FROM pending_events") == 0)
-        #expect(try raw.strings("SELECT pending || ',' || inflight FROM queue_summary") == ["0,4"])
-        #expect(try raw.int("SELECT total_changes()") == changesBefore, "a claim changes no event row")
 
+        // A 2xx writes the batch's row: its events already point at it and are not rewritten.
+        let eventRows = "SELECT group_concat(id || ':' || uuid || ':' || coalesce(batch_id, '-'), ',') FROM events"
+        let before = try raw.strings(eventRows)
         try queue.markSent(batchId: batch.id, status: 204)
-        #expect(try raw.strings("SELECT DISTINCT state || ':' || batch_id || ':' || attempts FROM events") == ["sent:\(batch.id):1"])
-        #expect(try raw.strings("SELECT members_marked FROM batches") == ["1"])
+        #expect(try raw.strings(eventRows) == before)
+        #expect(try raw.strings("SELECT state || ':' || last_status FROM batches") == ["sent:204"])
+        #expect(try raw.int("SELECT count(*) FROM events e JOIN batches b ON b.id = e.batch_id WHERE b.state = 'sent'") == 4)
+        #expect(try queue.list(state: .sent).map(\.uuid) == batch.uuids)
     }
 
-    @Test func deadLettersRequeuedInsideTheRangeOfABatchInFlightAreNotTakenForItsMembers() throws {
+    @Test func deadLettersRequeuedAroundABatchInFlightAreNotTakenForItsEvents() throws {
         let queue = try openQueue()
         _ = try queue.append(contentsOf: QueueFixtures.events(0..<3))
         let one = BatchLimits(maxEvents: 1)
@@ -128,30 +132,6 @@ struct QueueClaimTests {
         let stats = try queue.stats()
         #expect(stats.sent == 2 && stats.pending == 1 && stats.inflight == 0)
         #expect(try queue.list(state: .pending).map(\.uuid) == [waiting.uuids[0]])
-    }
-
-    @Test func sentWithTheNextClaimRecordsTheOutcomeAndClaimsOnlyAClosedBatch() throws {
-        let queue = try openQueue()
-        _ = try queue.append(contentsOf: QueueFixtures.events(0..<9))
-        let limits = BatchLimits(maxEvents: 4)
-        let first = try #require(try queue.claimNextBatch(limits: limits, includeOpenBatch: false))
-        let second = try #require(try queue.markSent(batchId: first.id, status: 200, claimingNextClosedBatch: limits))
-        #expect(second.uuids == QueueFixtures.events(4..<8).map(\.uuid))
-        var stats = try queue.stats()
-        #expect(stats.sent == 4 && stats.inflight == 4 && stats.pending == 1 && stats.batchesSent == 1)
-
-        // The one event left is an open batch: recorded, and nothing claimed.
-        #expect(try queue.markSent(batchId: second.id, status: 204, claimingNextClosedBatch: limits) == nil)
-        stats = try queue.stats()
-        #expect(stats.sent == 8 && stats.inflight == 0 && stats.pending == 1)
-
-        // A batch that is not in flight: an error, and no claim either.
-        try queue.deadLetter(batchId: try #require(try queue.claimNextBatch(limits: limits, includeOpenBatch: true)).id, status: 400, reason: "bad")
-        _ = try queue.append(contentsOf: QueueFixtures.events(10..<15))
-        #expect(throws: QueueError.batchNotInFlight(batchId: 3)) {
-            try queue.markSent(batchId: 3, status: 200, claimingNextClosedBatch: limits)
-        }
-        #expect(try queue.stats().inflight == 0)
     }
 
     @Test func retriedBatchIsResentWithTheSameEventsAfterItsTime() throws {
@@ -243,35 +223,6 @@ struct QueueClaimTests {
         // ...but a late 2xx is the truth: the events were delivered.
         try queue.markSent(batchId: batch.id, status: 200)
         #expect(try other.stats().sent == 4)
-    }
-
-    @Test func releasedClaimIsClaimedAgainWholeWithoutCountingAnAttempt() throws {
-        let queue = try openQueue()
-        _ = try queue.append(contentsOf: QueueFixtures.events(0..<5))
-        let claimed = try #require(try queue.claimNextBatch(limits: BatchLimits(maxEvents: 3), includeOpenBatch: false))
-        try queue.releaseClaim(batchId: claimed.id)
-        #expect(try queue.stats().inflight == 0)
-        #expect(try queue.stats().retries == 0, "a release is not a failed attempt")
-        #expect(try queue.list(state: .pending).map(\.attempts) == [0, 0, 0, 0, 0])
-
-        let again = try #require(try queue.claimNextBatch(limits: BatchLimits(maxEvents: 3), includeOpenBatch: false))
-        #expect(again.id == claimed.id && again.uuids == claimed.uuids && again.attempts == 1)
-        // A released retry keeps the attempts it had before the claim.
-        try queue.scheduleRetry(batchId: again.id, notBeforeMillis: clock.nowMillis(), status: 503, error: "busy")
-        let retried = try #require(try queue.claimNextBatch(limits: BatchLimits(maxEvents: 3), includeOpenBatch: false))
-        #expect(retried.attempts == 2)
-        try queue.releaseClaim(batchId: retried.id)
-        #expect(try #require(try queue.claimNextBatch(limits: BatchLimits(maxEvents: 3), includeOpenBatch: false)).attempts == 2)
-    }
-
-    @Test func releasingABatchNotInFlightHereIsRefused() throws {
-        let queue = try openQueue()
-        _ = try queue.append(contentsOf: QueueFixtures.events(0..<2))
-        let batch = try #require(try queue.claimNextBatch(limits: BatchLimits(), includeOpenBatch: true))
-        #expect(throws: QueueError.batchNotInFlight(batchId: batch.id)) { try openQueue().releaseClaim(batchId: batch.id) }
-        try queue.markSent(batchId: batch.id, status: 204)
-        #expect(throws: QueueError.batchNotInFlight(batchId: batch.id)) { try queue.releaseClaim(batchId: batch.id) }
-        #expect(try queue.stats().sent == 2)
     }
 
     @Test func renewedLeaseHoldsUntilItsNewExpiryAndFailsOnceAnotherWorkerHasTheBatch() throws {

@@ -22,94 +22,44 @@ struct QueueFileTests {
         #expect(views == ["dead_letters", "inflight_batches", "pending_events", "queue_summary"])
     }
 
-    @Test func everyOlderVersionIsUpgradedWithItsRowsIntact() throws {
-        for version in 1..<Migration.latestVersion {
-            let folder = TemporaryFolder()
-            let path = folder.file("old.sqlite")
-            let raw = try SQLiteConnection(path: path, readOnly: false, create: true)
-            try Migrator().migrate(raw, upTo: version)
-            #expect(try Migrator.userVersion(raw) == version)
-            try raw.execute(
-                """
-                INSERT INTO contexts (id, account_id, project_id, revision, region, anonymize_ip, client_name, client_version, url)
-                VALUES (1, 'a', 'p', '7', 'US', 1, 'swift-eventspool', '0.1.0', 'https://logx.optimizely.com/v1/events');
-                """
-            )
-            // The row as the library of that version wrote it: from version 4 on, with its uuid key,
-            // its visitor JSON apart, and counted in `totals` by the library; in versions 5 and 6,
-            // with its key in the duplicate guard's table of new keys (from version 7 on, the
-            // library reads the keys of new events from their rows).
-            try raw.execute(
-                version < 4
-                    ? """
-                    INSERT INTO events (uuid, kind, user_id, context_id, visitor_json, bytes, event_time, enqueued_at)
-                    VALUES ('u-1', 'conversion', 'alice', 1, '{"visitor_id": "alice"}', 23, 1, 1);
-                    """
-                    : """
-                    INSERT INTO events (uuid, uuid_key, kind, user_id, context_id, bytes, event_time, enqueued_at)
-                    VALUES ('u-1', eventspool_uuid_key('u-1'), 'conversion', 'alice', 1, 23, 1, 1);
-                    INSERT INTO event_bodies (event_id, visitor_json) VALUES (last_insert_rowid(), '{"visitor_id": "alice"}');
-                    UPDATE totals SET events = events + 1, bytes = bytes + 23 WHERE state = 'pending';
-                    """
-            )
-            if version == 5 || version == 6 {
-                try raw.execute("INSERT INTO recent_uuid_keys (uuid_key, event_id) SELECT uuid_key, id FROM events")
-            }
-            raw.close()
+    @Test func laterMigrationIsAppliedToAFileWithRowsAndTheirBatchesKept() throws {
+        // The schema is one baseline (version 1); the next release adds a migration. Here a
+        // migration defined by the test plays that part, on a file with events in every state.
+        let folder = TemporaryFolder()
+        let path = folder.file("v1.sqlite")
+        let clock = ManualEventClock()
+        let queue = try QueueFixtures.open(path, clock: clock)
+        _ = try queue.append(contentsOf: QueueFixtures.events(0..<6))
+        let sent = try #require(try queue.claimNextBatch(limits: BatchLimits(maxEvents: 2), includeOpenBatch: true))
+        try queue.markSent(batchId: sent.id, status: 204)
+        let waiting = try #require(try queue.claimNextBatch(limits: BatchLimits(maxEvents: 2), includeOpenBatch: true))
+        try queue.scheduleRetry(batchId: waiting.id, notBeforeMillis: clock.nowMillis(), status: 503, error: "busy")
+        queue.close()
 
-            let queue = try QueueFixtures.open(path)
-            #expect(try queue.schemaVersion() == Migration.latestVersion)
-            let events = try queue.list()
-            #expect(events.map(\.uuid) == ["u-1"])
-            #expect(events.first?.userId == "alice")
-            #expect(try queue.stats().pending == 1)
-            // The duplicate guard knows the upgraded row (version 4 computes its uuid key, version 5
-            // moves it into `uuid_keys`).
-            #expect(throws: QueueError.duplicateEvent(uuid: "u-1")) { try queue.append(QueueFixtures.event(1, uuid: "u-1")) }
-        }
+        let version2 = Migration(version: 2, name: "event_notes", sql: """
+            ALTER TABLE events ADD COLUMN note TEXT;
+            UPDATE events SET note = 'kept' WHERE batch_id IS NOT NULL;
+            """)
+        let raw = try SQLiteConnection(path: path, readOnly: false, create: false)
+        try Migrator(migrations: Migration.bundled + [version2]).migrate(raw)
+        #expect(try Migrator.userVersion(raw) == 2)
+        #expect(try raw.queryOne("SELECT count(*) FROM events WHERE note = 'kept'") { $0.int(0) } == 4)
+        // Applying it again changes nothing.
+        try Migrator(migrations: Migration.bundled + [version2]).migrate(raw)
+        #expect(try Migrator.userVersion(raw) == 2)
+        // A later migration that fails leaves the file at the version before it, rows intact.
+        let broken = Migration(version: 3, name: "broken", sql: "ALTER TABLE events ADD COLUMN other TEXT; SELECT * FROM no_such_table;")
+        #expect(throws: SQLiteError.self) { try Migrator(migrations: Migration.bundled + [version2, broken]).migrate(raw) }
+        #expect(try Migrator.userVersion(raw) == 2)
+        #expect(try raw.query("SELECT name FROM pragma_table_info('events') WHERE name = 'other'") { $0.text(0) }.isEmpty)
+        #expect(try raw.queryOne("SELECT count(*) FROM events") { $0.int(0) } == 6)
+        #expect(try raw.queryOne("SELECT count(*) FROM events WHERE batch_id = \(waiting.id)") { $0.int(0) } == 2)
+        raw.close()
     }
 
-    @Test func batchesOfAVersion7FileKeepTheirMembersAndStatesThroughTheRebuildOfVersion8() throws {
-        // Migration 0008 rebuilds `events` and `batches`. A batch waiting for its retry must be
-        // claimed again whole, and a sent one must stay sent and be pruned with its events.
-        let folder = TemporaryFolder()
-        let path = folder.file("v7.sqlite")
-        let raw = try SQLiteConnection(path: path, readOnly: false, create: true)
-        try Migrator().migrate(raw, upTo: 7)
-        let visitor = #"{"visitor_id": "alice"}"#
-        try raw.execute(
-            """
-            INSERT INTO contexts (id, account_id, project_id, revision, region, anonymize_ip, client_name, client_version, url)
-            VALUES (1, 'a', 'p', '7', 'US', 1, 'swift-eventspool', '0.1.0', 'https://logx.optimizely.com/v1/events');
-            INSERT INTO batches (id, context_id, state, event_count, bytes, attempts, created_at, finished_at, last_status,
-                                 first_event_id, last_event_id, event_bytes)
-            VALUES (1, 1, 'sent', 2, 500, 1, 1, 1, 204, 1, 2, 46),
-                   (2, 1, 'retry', 2, 500, 1, 1, NULL, 503, 3, 4, 46);
-            INSERT INTO events (id, uuid, uuid_key, kind, user_id, context_id, bytes, event_time, enqueued_at, state, batch_id, attempts, finished_at)
-            VALUES (1, 'u-1', eventspool_uuid_key('u-1'), 'conversion', 'alice', 1, 23, 1, 1, 'sent', 1, 1, 1),
-                   (2, 'u-2', eventspool_uuid_key('u-2'), 'conversion', 'alice', 1, 23, 1, 1, 'sent', 1, 1, 1),
-                   (3, 'u-3', eventspool_uuid_key('u-3'), 'conversion', 'alice', 1, 23, 1, 1, 'pending', 2, 1, NULL),
-                   (4, 'u-4', eventspool_uuid_key('u-4'), 'conversion', 'alice', 1, 23, 1, 1, 'pending', 2, 1, NULL),
-                   (5, 'u-5', eventspool_uuid_key('u-5'), 'conversion', 'alice', 1, 23, 1, 1, 'pending', NULL, 0, NULL);
-            INSERT INTO event_bodies (event_id, visitor_json) SELECT id, '\(visitor)' FROM events;
-            UPDATE totals SET events = 3, bytes = 69 WHERE state = 'pending';
-            UPDATE totals SET events = 2, bytes = 46 WHERE state = 'sent';
-            """
-        )
-        raw.close()
-
-        let clock = ManualEventClock()
-        let queue = try QueueFixtures.open(path, clock: clock) { $0.sentRetentionMillis = 0 }
-        #expect(try queue.schemaVersion() == Migration.latestVersion)
-        let stats = try queue.stats()
-        #expect((stats.pending, stats.sent) == (3, 2))
-        let retried = try #require(try queue.claimNextBatch(limits: BatchLimits(maxEvents: 10), includeOpenBatch: true))
-        #expect(retried.id == 2 && retried.uuids == ["u-3", "u-4"] && retried.attempts == 2)
-        try queue.markSent(batchId: retried.id, status: 204)
-        let last = try #require(try queue.claimNextBatch(limits: BatchLimits(maxEvents: 10), includeOpenBatch: true))
-        #expect(last.uuids == ["u-5"])
-        #expect(try queue.pruneSent() == 4, "the sent events of the old batches are pruned through them")
-        #expect(throws: QueueError.duplicateEvent(uuid: "u-5")) { try queue.append(QueueFixtures.event(5, uuid: "u-5")) }
+    @Test func baselineSchemaIsVersionOne() throws {
+        #expect(Migration.bundled.map(\.version) == [1])
+        #expect(Migration.latestVersion == 1)
     }
 
     @Test func fileFromANewerLibraryIsRefusedAndLeftUntouched() throws {
@@ -228,5 +178,19 @@ struct QueueFileTests {
         let reader = try QueueFixtures.open(path) { $0.readOnly = true }
         #expect(try reader.stats().pending == 1)
         #expect(throws: QueueError.readOnly(path: path)) { try reader.append(QueueFixtures.event(2)) }
+    }
+}
+
+@Suite("Process-wide SQLite settings")
+struct SQLiteProcessSettingsTests {
+    @Test func memoryStatisticsAreTurnedOffOnlyWhenTheApplicationAsksBeforeSQLiteIsUsed() async throws {
+        // This test process has used SQLite already: the call changes nothing and says so.
+        let folder = TemporaryFolder()
+        _ = try QueueFixtures.open(folder.file("events.sqlite"))
+        #expect(SQLiteProcessSettings.disableMemoryStatistics() == false)
+        // A process that asks first gets it, and its queue works as before.
+        let result = await (try ChildProcess("EventSpoolTestHelper", ["memory-statistics", folder.file("child.sqlite")])).finish()
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.hasPrefix("disabled true\nok "))
     }
 }

@@ -83,57 +83,49 @@ struct QueueInspectionTests {
 
 @Suite("The totals table")
 struct QueueTotalsTests {
-    @Test func totalsAndDuplicateGuardAgreeWithTheRowsAfterEveryKindOfChange() throws {
-        // Since migration 0004 no trigger keeps `totals`: EventQueue counts every statement's rows.
-        // Since migration 0007 it also keeps the guard keys of the events up to a mark in
-        // `uuid_keys` (moved there every 8 keys here). Since migration 0006 a claim writes the batch
-        // alone and stats count its events in flight.
+    @Test func totalsAndBatchesAgreeWithTheRowsAfterEveryKindOfChange() throws {
+        // No trigger keeps `totals`: EventQueue counts every change. The batches' counts must match
+        // the events that point at them, and every event's state must read from the tables alone.
         let folder = TemporaryFolder()
         let path = folder.file("events.sqlite")
         let clock = ManualEventClock()
         let queue = try QueueFixtures.open(path, clock: clock) {
             $0.maxEvents = 40
             $0.overflowPolicy = .dropOldest
-            $0.recentUUIDKeysToMove = 8
         }
         let raw = try RawDatabase(path)
         func expectTotalsExact(after step: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
-            // `totals` counts the rows by their state.
+            // An event's state: pending without a batch, else its batch's (a retry waits: pending).
+            let byState = """
+                SELECT CASE WHEN b.state IS NULL OR b.state = 'retry' THEN 'pending' ELSE b.state END AS state, count(*) AS events,
+                       sum(e.bytes) AS bytes
+                FROM events e LEFT JOIN batches b ON b.id = e.batch_id GROUP BY 1 ORDER BY 1
+                """
             #expect(
                 try raw.strings("SELECT state || ':' || events || ':' || bytes FROM totals WHERE events > 0 ORDER BY state")
-                    == raw.strings("SELECT state || ':' || count(*) || ':' || sum(bytes) FROM events GROUP BY state ORDER BY state"),
+                    == raw.strings("SELECT state || ':' || events || ':' || bytes FROM (\(byState))"),
                 "totals after \(step)", sourceLocation: sourceLocation
             )
-            // Since migration 0006 the events of a batch claimed but not yet marked read pending
-            // in their rows; stats count them in flight.
-            let unmarked = """
-                SELECT e.bytes FROM batches b JOIN events e ON e.id BETWEEN b.first_event_id AND b.last_event_id
-                WHERE b.state = 'inflight' AND b.members_marked = 0 AND e.state = 'pending' AND e.batch_id IS NULL
-                """
-            let inFlightUnmarked = try raw.int("SELECT count(*) FROM (\(unmarked))")
             let stats = try queue.stats()
             for (state, counted) in [("pending", stats.pending), ("inflight", stats.inflight), ("sent", stats.sent), ("dead", stats.dead)] {
-                let adjustment = state == "pending" ? -inFlightUnmarked : state == "inflight" ? inFlightUnmarked : 0
-                #expect(try raw.int("SELECT count(*) FROM events WHERE state = '\(state)'") + adjustment == counted, "\(state) after \(step)", sourceLocation: sourceLocation)
+                #expect(try raw.int("SELECT coalesce(sum(events), 0) FROM (\(byState)) WHERE state = '\(state)'") == counted, "\(state) after \(step)", sourceLocation: sourceLocation)
             }
+            #expect(try raw.int("SELECT coalesce(sum(bytes), 0) FROM (\(byState)) WHERE state = 'pending'") == stats.pendingBytes, "pending bytes after \(step)", sourceLocation: sourceLocation)
+            #expect(try raw.int("SELECT coalesce(sum(bytes), 0) FROM (\(byState)) WHERE state <> 'sent'") == stats.heldBytes, "held bytes after \(step)", sourceLocation: sourceLocation)
+            // Each batch counts the events that point at it; a split batch keeps none.
             #expect(
-                try raw.int("SELECT coalesce(sum(bytes), 0) FROM events WHERE state = 'pending'") - raw.int("SELECT coalesce(sum(bytes), 0) FROM (\(unmarked))")
-                    == stats.pendingBytes,
-                "pending bytes after \(step)", sourceLocation: sourceLocation
+                try raw.int(
+                    """
+                    SELECT count(*) FROM batches b
+                    WHERE b.event_count <> (SELECT count(*) FROM events e WHERE e.batch_id = b.id) AND b.state <> 'split'
+                       OR b.event_bytes <> (SELECT coalesce(sum(e.bytes), 0) FROM events e WHERE e.batch_id = b.id) AND b.state <> 'split'
+                    """
+                ) == 0,
+                "batch counts after \(step)", sourceLocation: sourceLocation
             )
-            #expect(try raw.int("SELECT coalesce(sum(bytes), 0) FROM events WHERE state <> 'sent'") == stats.heldBytes, "held bytes after \(step)", sourceLocation: sourceLocation)
-            // Every event of a batch lies in the batch's id range.
-            #expect(
-                try raw.int("SELECT count(*) FROM events e JOIN batches b ON b.id = e.batch_id WHERE e.id NOT BETWEEN b.first_event_id AND b.last_event_id") == 0,
-                "members outside their batch's range after \(step)", sourceLocation: sourceLocation
-            )
-            // Every event at or below the guard's mark has its key in `uuid_keys`, and no other.
-            let mark = try raw.int("SELECT moved_through FROM uuid_keys_mark")
-            let events = try raw.int("SELECT count(*) FROM events WHERE id <= \(mark)")
-            #expect(try raw.int("SELECT count(*) FROM uuid_keys") == events, "guard keys after \(step)", sourceLocation: sourceLocation)
-            #expect(try raw.int("SELECT count(*) FROM events e JOIN uuid_keys k ON k.event_id = e.id AND k.uuid_key = e.uuid_key") == events,
-                    "guard keys matching their events after \(step)", sourceLocation: sourceLocation)
-            #expect(try raw.int("SELECT coalesce(max(id), 0) FROM events") >= mark, "no event id below the mark is free after \(step)", sourceLocation: sourceLocation)
+            #expect(try raw.int("SELECT count(*) FROM events e JOIN batches b ON b.id = e.batch_id WHERE b.state = 'split'") == 0, "split batches keep no events after \(step)", sourceLocation: sourceLocation)
+            #expect(try raw.int("SELECT count(*) FROM events e LEFT JOIN batches b ON b.id = e.batch_id WHERE e.batch_id IS NOT NULL AND b.id IS NULL") == 0,
+                    "no event points at a missing batch after \(step)", sourceLocation: sourceLocation)
         }
 
         _ = try queue.append(contentsOf: QueueFixtures.events(0..<30))
@@ -168,6 +160,5 @@ struct QueueTotalsTests {
         try expectTotalsExact(after: "requeueDeadLetters")
         try queue.purge(sent: true, dead: false)
         try expectTotalsExact(after: "purge")
-        #expect(try raw.int("SELECT count(*) FROM uuid_keys") > 0, "keys were moved on the way")
     }
 }

@@ -37,8 +37,11 @@ struct WALCheckpointerTests {
         let (writer, checkpointer, path) = try writer(in: folder, backgroundFrames: 20, inlineFrames: 1_000_000)
         let before = fileSize(path)
         try fillLog(writer)
-        // About 300 KB of rows reach the database file only through a checkpoint.
-        #expect(await eventually { fileSize(path) > before + 250_000 }, "the background checkpoint copied the log into the file")
+        // The rows reach the database file only through a checkpoint. How much of the log the
+        // background connection has copied depends on when its thread ran; at least the 20
+        // frames (80 KB) that made the first commit past the threshold ask for it.
+        checkpointer.waitForScheduledCheckpoint()
+        #expect(fileSize(path) > before + 60_000, "the background checkpoint copied the log into the file")
         checkpointer.close()
         writer.close()
     }

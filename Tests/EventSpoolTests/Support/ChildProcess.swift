@@ -66,6 +66,22 @@ final class ChildProcess: @unchecked Sendable {
         }
     }
 
+    /// Waits at most `seconds` for the process to end by itself; kills it then. Returns whether
+    /// it ended by itself. The bound only stops a hung child; a child that ends returns at once.
+    func exits(within seconds: Double) async -> Bool {
+        await withTaskGroup(of: Bool.self) { group in
+            group.addTask { await offThePool { self.process.waitUntilExit() }; return true }
+            group.addTask {
+                try? await Task.sleep(nanoseconds: UInt64(seconds * 1_000_000_000))
+                return false
+            }
+            let exited = await group.next() ?? false
+            if !exited { await offThePool { self.kill() } }
+            group.cancelAll()
+            return exited
+        }
+    }
+
     /// Sends SIGKILL and waits for the process to end.
     func kill() {
         Foundation.kill(process.processIdentifier, SIGKILL)

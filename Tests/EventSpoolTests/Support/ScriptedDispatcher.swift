@@ -54,22 +54,42 @@ final class ScriptedDispatcher: EventDispatcher {
     }
 }
 
-/// Waits until `condition` holds, polling every 10 ms, for at most `seconds`.
-func eventually(within seconds: Double = 10, _ condition: () throws -> Bool) async rethrows -> Bool {
-    let deadline = Date().addingTimeInterval(seconds)
-    while Date() < deadline {
-        if try condition() { return true }
-        try? await Task.sleep(nanoseconds: 10_000_000)
+/// An ``EventDispatcher`` whose requests wait until the test answers them, so that a test
+/// decides the order in which responses come. An answer given before its request arrives is
+/// kept for it. A request whose task is cancelled throws `CancellationError`.
+final class GatedDispatcher: EventDispatcher {
+    private struct State {
+        var waiting: [String: CheckedContinuation<DispatchResponse, any Error>] = [:]
+        var answers: [String: DispatchResponse] = [:]
     }
-    return try condition()
-}
 
-/// Waits until the async `condition` holds, polling every 10 ms, for at most `seconds`.
-func eventually(within seconds: Double = 10, _ condition: () async throws -> Bool) async rethrows -> Bool {
-    let deadline = Date().addingTimeInterval(seconds)
-    while Date() < deadline {
-        if try await condition() { return true }
-        try? await Task.sleep(nanoseconds: 10_000_000)
+    private let state = Mutex(State())
+
+    /// Answers `status` to the request whose first event has `firstUUID`, now or when it comes.
+    func answer(firstUUID: String, status: Int) {
+        let response = DispatchResponse(status: status)
+        let waiter = state.withLock { state -> CheckedContinuation<DispatchResponse, any Error>? in
+            if let waiter = state.waiting.removeValue(forKey: firstUUID) { return waiter }
+            state.answers[firstUUID] = response
+            return nil
+        }
+        waiter?.resume(returning: response)
     }
-    return try await condition()
+
+    func dispatch(_ logEvent: EventSpool.LogEvent) async throws -> DispatchResponse {
+        let key = logEvent.uuids.first ?? ""
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<DispatchResponse, any Error>) in
+                let ready: Result<DispatchResponse, any Error>? = state.withLock { state in
+                    if Task.isCancelled { return .failure(CancellationError()) }
+                    if let answer = state.answers.removeValue(forKey: key) { return .success(answer) }
+                    state.waiting[key] = continuation
+                    return nil
+                }
+                if let ready { continuation.resume(with: ready) }
+            }
+        } onCancel: {
+            state.withLock { $0.waiting.removeValue(forKey: key) }?.resume(throwing: CancellationError())
+        }
+    }
 }
