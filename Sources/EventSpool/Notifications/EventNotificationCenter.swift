@@ -92,6 +92,12 @@ public final class EventNotificationCenter: Sendable {
         }
     }
 
+    /// Whether any listener listens to `type` (the client builds ACTIVATE and TRACK
+    /// notifications only then, as the reference does).
+    public func hasListeners(for type: NotificationType) -> Bool {
+        state.withLock { $0.entries.contains { $0.type == type } }
+    }
+
     /// Removes every listener of `type`.
     public func clearListeners(for type: NotificationType) {
         state.withLock { $0.entries.removeAll { $0.type == type } }

@@ -1,0 +1,106 @@
+/// The members of a call line, each read with the type cli.md gives it.
+struct ClientCallFields {
+    let dictionary: EventDictionary
+
+    /// A member's value; `null` counts as absent.
+    private func value(_ key: String) -> EventValue? {
+        guard let value = dictionary[key], value != .null else { return nil }
+        return value
+    }
+
+    func string(_ key: String) throws(ClientCallError) -> String {
+        guard let value = value(key) else { throw .missingField(key, expected: "a string") }
+        guard case .string(let text) = value else { throw .wrongType(field: key, expected: "a string", found: value.typeName) }
+        return text
+    }
+
+    func optionalString(_ key: String) throws(ClientCallError) -> String? {
+        guard let value = value(key) else { return nil }
+        guard case .string(let text) = value else { throw .wrongType(field: key, expected: "a string or null", found: value.typeName) }
+        return text
+    }
+
+    /// A member that must be present but may be `null`.
+    func nullableString(_ key: String) throws(ClientCallError) -> String? {
+        guard dictionary[key] != nil else { throw .missingField(key, expected: "a string, or null") }
+        return try optionalString(key)
+    }
+
+    func strings(_ key: String) throws(ClientCallError) -> [String] {
+        guard let value = value(key) else { throw .missingField(key, expected: "an array of strings") }
+        guard case .array(let elements) = value else { throw .wrongType(field: key, expected: "an array of strings", found: value.typeName) }
+        var result: [String] = []
+        for (index, element) in elements.enumerated() {
+            guard case .string(let text) = element else {
+                throw .wrongType(field: "\(key)[\(index)]", expected: "a string", found: element.typeName)
+            }
+            result.append(text)
+        }
+        return result
+    }
+
+    /// An optional object, its `$float` and `$int` wrappers unwrapped.
+    func object(_ key: String) throws(ClientCallError) -> EventDictionary? {
+        guard let value = value(key) else { return nil }
+        guard case .object(let members) = value.unwrapped else { throw .wrongType(field: key, expected: "an object", found: value.typeName) }
+        return members
+    }
+
+    /// `attributes`: an object, or none.
+    func attributes() throws(ClientCallError) -> UserAttributes {
+        try object("attributes") ?? [:]
+    }
+
+    /// `options`: the decide options by their reference names; unknown names are ignored, as
+    /// the reference ignores them.
+    func options() throws(ClientCallError) -> [OptimizelyDecideOption] {
+        guard value("options") != nil else { return [] }
+        return try strings("options").compactMap(OptimizelyDecideOption.init(rawValue:))
+    }
+}
+
+extension EventValue {
+    /// The value with `{"$float": "nan"}`-style and `{"$int": "…"}` wrappers replaced by the
+    /// numbers they stand for, at any depth (a wrapper whose text is not a number stays as it is).
+    public var unwrapped: EventValue {
+        switch self {
+        case .array(let elements):
+            return .array(elements.map(\.unwrapped))
+        case .object(let dictionary):
+            if dictionary.members.count == 1, case .string(let text) = dictionary.members[0].value {
+                switch dictionary.members[0].key {
+                case "$float":
+                    if let number = NumericString.pythonFloat(text) { return .double(number) }
+                case "$int":
+                    if let number = VariableCast.integer(text) { return number }
+                default:
+                    break
+                }
+            }
+            return .object(EventDictionary(members: dictionary.members.map { .init(key: $0.key, value: $0.value.unwrapped) }))
+        default:
+            return self
+        }
+    }
+
+    /// The value as JSON, with the numbers JSON cannot hold wrapped: `{"$float": "nan"}`,
+    /// `{"$float": "inf"}`, `{"$float": "-inf"}`, `{"$int": "…"}` (the reverse of ``unwrapped``).
+    public var wrappedJSON: JSONValue {
+        switch self {
+        case .null: return .null
+        case .bool(let flag): return .bool(flag)
+        case .int(let number): return .int(number)
+        case .string(let text): return .string(text)
+        case .double(let number):
+            if let finite = FiniteDouble(number) { return .double(finite) }
+            let text = number.isNaN ? "nan" : number < 0 ? "-inf" : "inf"
+            return .object([.init(key: "$float", value: .string(text))])
+        case .integerOutOfRange(let literal):
+            return .object([.init(key: "$int", value: .string(literal))])
+        case .array(let elements):
+            return .array(elements.map(\.wrappedJSON))
+        case .object(let dictionary):
+            return .object(dictionary.members.map { .init(key: $0.key, value: $0.value.wrappedJSON) })
+        }
+    }
+}
