@@ -8,7 +8,16 @@ import Testing
 struct DecisionConformanceTests {
     @Test(arguments: DecisionFixtures.names)
     func everyCallMatchesTheReference(_ name: String) throws {
-        let fixture = try DecisionFixtures.load(name)
+        try runAndCompare(try DecisionFixtures.load(name))
+    }
+
+    @Test(arguments: DecisionFixtures.checklistNames)
+    func everyChecklistCallMatchesTheReference(_ name: String) throws {
+        try runAndCompare(try DecisionFixtures.load(name, from: DecisionFixtures.checklistDirectory))
+    }
+
+    private func runAndCompare(_ fixture: DecisionFixtures.Fixture) throws {
+        let name = fixture.name
         let profiles = try fixture.userProfiles.map { InMemoryUserProfileService(profiles: try UserProfile.profiles(fromJSON: EventValue($0))) }
         let session = ClientCallSession(config: try ProjectConfig(datafile: fixture.datafile), userProfileService: profiles,
                                         clientName: "python-sdk", clientVersion: "5.7.0")

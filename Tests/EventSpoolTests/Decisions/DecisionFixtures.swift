@@ -10,6 +10,9 @@ import Testing
 enum DecisionFixtures {
     static let directory = ConformanceFixtures.directory.appendingPathComponent("decisions")
     static let names = ["example", "generated1", "generated2", "generated3", "generated4", "generated5", "generated6"]
+    /// The checklist fixtures (decisions.md §21), made with the official SDK in this project.
+    static let checklistDirectory = ConformanceFixtures.directory.appendingPathComponent("decisions-checklist")
+    static let checklistNames = ["checklist", "checklist-quiet", "checklist-profiles"]
 
     struct Fixture {
         let name: String
@@ -23,7 +26,7 @@ enum DecisionFixtures {
         let expected: [JSONValue]
     }
 
-    static func load(_ name: String) throws -> Fixture {
+    static func load(_ name: String, from directory: URL = directory) throws -> Fixture {
         let input = try JSONValue.parse(try Data(contentsOf: directory.appendingPathComponent("\(name).input.json")))
         let datafileName = try #require(input["datafile"]?.stringValue)
         let datafilePath = directory.appendingPathComponent(datafileName).path

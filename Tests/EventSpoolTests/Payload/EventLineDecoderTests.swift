@@ -73,6 +73,15 @@ import Testing
         #expect(impression.variationId == "10412400000")
     }
 
+    @Test func withAFlagKeyAVariationIdIsLookedUpAmongTheFlagsVariationsOnly() throws {
+        // 10418551353 is checkout_button_test's "control", but not a variation of dark_mode: the
+        // reference sends no variation, and so does enqueue.
+        let impression = try Self.impression(#"{"op": "impression", "user_id": "u", "experiment_key": "checkout_button_test", "variation_id": "10418551353", "flag_key": "dark_mode", "rule_type": "feature-test"}"#)
+        #expect(impression.variationId == nil && impression.variationKey == "")
+        let withoutFlag = try Self.impression(#"{"op": "impression", "user_id": "u", "experiment_key": "checkout_button_test", "variation_id": "10418551353"}"#)
+        #expect(withoutFlag.variationId == "10418551353" && withoutFlag.variationKey == "control")
+    }
+
     @Test func variationIdThatResolvesToNothingIsSentAsNullWithEmptyKey() throws {
         let impression = try Self.impression(#"{"op": "impression", "user_id": "u", "experiment_key": "dark_mode_chrome_delivery", "variation_id": "10418551353", "flag_key": "dark_mode", "rule_type": "rollout"}"#)
         #expect(impression.variationId == nil && impression.variationKey == "")
