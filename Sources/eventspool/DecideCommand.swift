@@ -130,11 +130,15 @@ private final class QueueingProcessor: EventProcessor {
     }
 
     func process(_ event: UserEvent) throws(ProcessorError) {
+        try process(contentsOf: [event])
+    }
+
+    func process(contentsOf events: [UserEvent]) throws(ProcessorError) {
         do {
-            try processor.process(event)
+            try processor.process(contentsOf: events)
         } catch {
             failures.withLock { $0 += 1 }
-            CommandFailure.standardError("eventspool decide: call \(call.withLock { $0 }): the event \(event.uuid) was not queued: \(error)")
+            CommandFailure.standardError("eventspool decide: call \(call.withLock { $0 }): events were not queued: \(error)")
             throw error
         }
     }

@@ -15,9 +15,7 @@ public struct ClientCallOutcome: Sendable {
     /// "decision_type", "user_id", "attributes", "decision_info"}]}`, numbers JSON cannot hold
     /// written as `{"$float": …}` / `{"$int": …}`.
     public func jsonLine(call index: Int) -> String {
-        var writer = JSONWriter(capacity: 1024)
-        writer.raw("{\"call\": ")
-        writer.write(Int64(index))
+        var writer = Self.lineWriter(call: index, capacity: 1024)
         writer.raw(", \"op\": ")
         writer.write(op)
         writer.raw(", \"result\": ")
@@ -52,12 +50,18 @@ public struct ClientCallOutcome: Sendable {
     /// The output line of `eventspool decide` for a line that is not a call:
     /// `{"call": i, "error": "…"}`.
     public static func errorLine(call index: Int, message: String) -> String {
-        var writer = JSONWriter(capacity: 128)
-        writer.raw("{\"call\": ")
-        writer.write(Int64(index))
+        var writer = lineWriter(call: index, capacity: 128)
         writer.raw(", \"error\": ")
         writer.write(message)
         writer.raw("}")
         return writer.string
+    }
+
+    /// A writer holding the start of a line: `{"call": i`.
+    private static func lineWriter(call index: Int, capacity: Int) -> JSONWriter {
+        var writer = JSONWriter(capacity: capacity)
+        writer.raw("{\"call\": ")
+        writer.write(Int64(index))
+        return writer
     }
 }

@@ -30,14 +30,17 @@ public final class ClientCallSession {
     ///   - clientName: the SDK name in the events' header.
     ///   - clientVersion: the SDK version in the events' header.
     ///   - logger: where the client logs.
+    ///   - collectsNotifications: whether outcomes carry the DECISION notifications (a session
+    ///     that does not read them saves building them).
     public init(config: ProjectConfig, eventProcessor: (any EventProcessor)? = nil,
                 userProfileService: (any UserProfileService)? = nil, defaultDecideOptions: [OptimizelyDecideOption] = [],
                 clientName: String = EventContext.defaultClientName, clientVersion: String = EventContext.defaultClientVersion,
-                logger: Logger = UserEventFactory.silentLogger) {
+                logger: Logger = UserEventFactory.silentLogger, collectsNotifications: Bool = true) {
         recorder = RecordingEventProcessor(forwardingTo: eventProcessor)
         client = OptimizelyClient(config: config, eventProcessor: recorder, userProfileService: userProfileService, logger: logger,
                                   defaultDecideOptions: defaultDecideOptions, notificationCenter: EventNotificationCenter(logger: logger),
                                   clientName: clientName, clientVersion: clientVersion)
+        guard collectsNotifications else { return }
         client.notificationCenter.addListener(for: .decision) { [notifications] notification in
             if case .decision(let decision) = notification { notifications.withLock { $0.append(decision) } }
         }

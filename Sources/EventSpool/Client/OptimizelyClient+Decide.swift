@@ -63,18 +63,23 @@ extension OptimizelyClient {
         }
         save(tracker)
 
+        // The call's impressions go to the processor together, in one transaction on the durable one.
+        var gathered: [UserEvent]? = notificationCenter.hasListeners(for: .activate) ? nil : []
         for key in validKeys {
             guard let flag = config.featureFlag(key: key), let decision = flagDecisions[key] else { continue }
-            let made = makeDecision(active, flag: flag, decision: decision, reasons: reasonsByKey[key] ?? [], user: user, options: options)
+            let made = makeDecision(active, flag: flag, decision: decision, reasons: reasonsByKey[key] ?? [], user: user,
+                                    options: options, gathered: &gathered)
             if !options.contains(.enabledFlagsOnly) || made.enabled { results.put(made) }
         }
+        send(contentsOf: gathered ?? [])
         return results.decisions
     }
 
     /// The reference's `_create_optimizely_decision`: the impression (unless disabled), the
     /// variables, the DECISION notification, the decision.
     private func makeDecision(_ active: ActiveConfig, flag: ProjectConfig.FeatureFlag, decision: FlagDecision, reasons: [String],
-                              user: OptimizelyUserContext, options: Set<OptimizelyDecideOption>) -> OptimizelyDecision {
+                              user: OptimizelyUserContext, options: Set<OptimizelyDecideOption>,
+                              gathered: inout [UserEvent]?) -> OptimizelyDecision {
         let config = active.config
         let enabled = decision.enabled
         let ruleKey = decision.experiment?.key
@@ -83,7 +88,7 @@ extension OptimizelyClient {
            decision.source == .featureTest || decision.source == .holdout || config.sendFlagDecisions {
             sendImpression(active, experiment: decision.experiment, variation: decision.variation, flagKey: flag.key,
                            ruleKey: ruleKey ?? "", ruleType: decision.source, enabled: enabled, userId: user.userId,
-                           attributes: user.attributes)
+                           attributes: user.attributes, gathered: &gathered)
             dispatched = true
         }
         var variables = EventDictionary()
@@ -113,8 +118,7 @@ extension OptimizelyClient {
         var members: [EventDictionary.Member] = []
         members.reserveCapacity(flag.variables.count)
         for variable in flag.variables {
-            let text = variation.map { config.valueText(of: variable, in: $0) } ?? variable.defaultValue
-            members.append(.init(key: variable.key, value: VariableCast.value(text, type: variable.type) ?? .null))
+            members.append(.init(key: variable.key, value: config.value(of: variable, in: variation) ?? .null))
         }
         return EventDictionary(members: members)
     }

@@ -9,10 +9,7 @@ extension OptimizelyClient {
     ///   running or unknown, audiences not met, traffic not allocated).
     @discardableResult
     public func activate(experimentKey: String, userId: String, attributes: UserAttributes = [:]) -> String? {
-        guard !experimentKey.isEmpty else {
-            logger.error("Provided \"experiment_key\" is in an invalid format.")
-            return nil
-        }
+        guard isValid(experimentKey, name: "experiment_key") else { return nil }
         let active = current
         guard let variationKey = getVariation(experimentKey: experimentKey, userId: userId, attributes: attributes),
               let experiment = active.config.experiment(key: experimentKey),
@@ -32,10 +29,7 @@ extension OptimizelyClient {
     ///
     /// - Returns: the variation's key, or `nil` when the user gets none.
     public func getVariation(experimentKey: String, userId: String, attributes: UserAttributes = [:]) -> String? {
-        guard !experimentKey.isEmpty else {
-            logger.error("Provided \"experiment_key\" is in an invalid format.")
-            return nil
-        }
+        guard isValid(experimentKey, name: "experiment_key") else { return nil }
         let active = current
         guard let experiment = active.config.experiment(key: experimentKey) else {
             logger.info("Experiment key \"\(experimentKey)\" is invalid. Not activating user \"\(userId)\".")
@@ -61,10 +55,7 @@ extension OptimizelyClient {
     ///   event key, or tags that cannot be sent, which are logged).
     @discardableResult
     public func track(eventKey: String, userId: String, attributes: UserAttributes = [:], eventTags: EventTags? = nil) -> Bool {
-        guard !eventKey.isEmpty else {
-            logger.error("Provided \"event_key\" is in an invalid format.")
-            return false
-        }
+        guard isValid(eventKey, name: "event_key") else { return false }
         let active = current
         guard active.config.event(key: eventKey) != nil else {
             logger.error("Event \"\(eventKey)\" is not in datafile.")
@@ -92,10 +83,7 @@ extension OptimizelyClient {
     /// decisions). Sends the impression the reference sends: always for a feature test, and for
     /// a rollout or no match only with `sendFlagDecisions`.
     public func isFeatureEnabled(featureKey: String, userId: String, attributes: UserAttributes = [:]) -> Bool {
-        guard !featureKey.isEmpty else {
-            logger.error("Provided \"feature_key\" is in an invalid format.")
-            return false
-        }
+        guard isValid(featureKey, name: "feature_key") else { return false }
         let active = current
         guard let flag = active.config.featureFlag(key: featureKey) else {
             logger.error("Feature \"\(featureKey)\" is not in datafile.")
@@ -138,10 +126,7 @@ extension OptimizelyClient {
     ///   or an empty variation key.
     @discardableResult
     public func setForcedVariation(experimentKey: String, userId: String, variationKey: String?) -> Bool {
-        guard !experimentKey.isEmpty else {
-            logger.error("Provided \"experiment_key\" is in an invalid format.")
-            return false
-        }
+        guard isValid(experimentKey, name: "experiment_key") else { return false }
         guard let experiment = current.config.experiment(key: experimentKey) else {
             logger.error("Experiment key \"\(experimentKey)\" is not in datafile.")
             return false
@@ -177,6 +162,13 @@ extension OptimizelyClient {
         let decision = active.decisions.decision(for: flag, user: user, tracker: &tracker, recordingReasons: false)
         save(tracker)
         return decision
+    }
+
+    /// Whether a key argument can name something (it is not empty); an empty one is logged as
+    /// the reference logs it.
+    func isValid(_ key: String, name: String) -> Bool {
+        if key.isEmpty { logger.error("Provided \"\(name)\" is in an invalid format.") }
+        return !key.isEmpty
     }
 
     /// Attributes with repeated keys merged as a Python `dict` merges them.

@@ -40,10 +40,7 @@ extension OptimizelyClient {
 
     /// Every variable of a flag for the user, typed, in datafile order; `nil` for an unknown flag.
     public func getAllFeatureVariables(featureKey: String, userId: String, attributes: UserAttributes = [:]) -> EventDictionary? {
-        guard !featureKey.isEmpty else {
-            logger.error("Provided \"feature_key\" is in an invalid format.")
-            return nil
-        }
+        guard isValid(featureKey, name: "feature_key") else { return nil }
         let active = current
         guard let flag = active.config.featureFlag(key: featureKey) else { return nil }
         let attributes = dedupe(attributes)
@@ -67,10 +64,7 @@ extension OptimizelyClient {
     /// The reference's `_get_feature_variable_for_type`: `type` `nil` takes the variable's own.
     private func featureVariable(featureKey: String, variableKey: String, type requested: String?, userId: String,
                                  attributes: UserAttributes) -> EventValue? {
-        guard !featureKey.isEmpty, !variableKey.isEmpty else {
-            logger.error("Provided \"\(featureKey.isEmpty ? "feature_key" : "variable_key")\" is in an invalid format.")
-            return nil
-        }
+        guard isValid(featureKey, name: "feature_key"), isValid(variableKey, name: "variable_key") else { return nil }
         let active = current
         guard let flag = active.config.featureFlag(key: featureKey) else { return nil }
         guard let variable = flag.variable(key: variableKey) else {
@@ -84,14 +78,12 @@ extension OptimizelyClient {
         }
         let attributes = dedupe(attributes)
         let decision = decideFeature(flag, userId: userId, attributes: attributes, active: active)
-        let text = decision.enabled ? decision.variation.map { active.config.valueText(of: variable, in: $0) } ?? variable.defaultValue
-            : variable.defaultValue
         var sourceInfo = EventDictionary()
         if decision.source == .featureTest || decision.source == .holdout {
             sourceInfo = ["experiment_key": decision.experiment.map { .string($0.key) } ?? .null,
                           "variation_key": decision.variation.map { .string($0.key) } ?? .null]
         }
-        let value = VariableCast.value(text, type: type)
+        let value = active.config.value(of: variable, in: decision.enabled ? decision.variation : nil)
         if value == nil { logger.error("Unable to cast value. Returning None.") }
         notifyDecision(.featureVariable, userId: userId, attributes: attributes, info: [
             "feature_key": .string(featureKey),

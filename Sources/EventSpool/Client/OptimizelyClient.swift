@@ -134,10 +134,13 @@ public final class OptimizelyClient: Sendable {
     }
 
     /// Sends the impression of a decision to the event processor (and the ACTIVATE notification
-    /// when someone listens).
+    /// when someone listens). With `gathered`, the impression is kept there instead, for the call
+    /// to hand over all its impressions together when it ends (never when someone listens to
+    /// ACTIVATE, whose notifications then come one by one, each after its event, as in the
+    /// reference).
     func sendImpression(_ active: ActiveConfig, experiment: ProjectConfig.Experiment?, variation: ProjectConfig.Variation?,
                         flagKey: String, ruleKey: String, ruleType: RuleType, enabled: Bool, userId: String,
-                        attributes: UserAttributes) {
+                        attributes: UserAttributes, gathered: inout [UserEvent]?) {
         let event: UserEvent
         do {
             event = try active.factory.makeImpression(
@@ -147,12 +150,26 @@ public final class OptimizelyClient: Sendable {
             logger.error("Cannot build the impression", metadata: ["flag": "\(flagKey)", "rule": "\(ruleKey)", "error": "\(error)"])
             return
         }
+        if gathered != nil {
+            gathered?.append(event)
+            return
+        }
         send(event)
         if notificationCenter.hasListeners(for: .activate) {
             notificationCenter.post(.activate(ActivateNotification(
                 experiment: experiment ?? .empty, userId: userId, attributes: attributes, variation: variation,
                 logEvent: LogEvent.single(event))))
         }
+    }
+
+    /// Sends the impression of a decision at once: ``sendImpression(_:experiment:variation:flagKey:ruleKey:ruleType:enabled:userId:attributes:gathered:)``
+    /// without gathering.
+    func sendImpression(_ active: ActiveConfig, experiment: ProjectConfig.Experiment?, variation: ProjectConfig.Variation?,
+                        flagKey: String, ruleKey: String, ruleType: RuleType, enabled: Bool, userId: String,
+                        attributes: UserAttributes) {
+        var none: [UserEvent]?
+        sendImpression(active, experiment: experiment, variation: variation, flagKey: flagKey, ruleKey: ruleKey,
+                       ruleType: ruleType, enabled: enabled, userId: userId, attributes: attributes, gathered: &none)
     }
 
     /// Hands an event to the processor; a failure is logged.
@@ -164,9 +181,24 @@ public final class OptimizelyClient: Sendable {
         }
     }
 
-    /// Posts a DECISION notification.
-    func notifyDecision(_ type: DecisionNotification.DecisionType, userId: String, attributes: UserAttributes, info: EventDictionary) {
-        notificationCenter.post(.decision(DecisionNotification(type: type, userId: userId, attributes: attributes, decisionInfo: info)))
+    /// Hands the events of one call to the processor together; a failure is logged.
+    func send(contentsOf events: [UserEvent]) {
+        guard events.count > 1 else {
+            if let event = events.first { send(event) }
+            return
+        }
+        do {
+            try eventProcessor.process(contentsOf: events)
+        } catch {
+            logger.error("The event processor did not take all the events", metadata: ["events": "\(events.count)", "error": "\(error)"])
+        }
+    }
+
+    /// Posts a DECISION notification; its info is built only when someone listens.
+    func notifyDecision(_ type: DecisionNotification.DecisionType, userId: String, attributes: UserAttributes,
+                        info: @autoclosure () -> EventDictionary) {
+        guard notificationCenter.hasListeners(for: .decision) else { return }
+        notificationCenter.post(.decision(DecisionNotification(type: type, userId: userId, attributes: attributes, decisionInfo: info())))
     }
 }
 

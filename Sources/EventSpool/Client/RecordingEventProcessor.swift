@@ -24,6 +24,12 @@ public final class RecordingEventProcessor: EventProcessor {
         try next?.process(event)
     }
 
+    /// Keeps the events, then passes them on together.
+    public func process(contentsOf events: [UserEvent]) throws(ProcessorError) {
+        self.events.withLock { $0.append(contentsOf: events) }
+        try next?.process(contentsOf: events)
+    }
+
     /// The events kept since the last call, in order; the recorder is empty afterwards.
     public func takeEvents() -> [UserEvent] {
         events.withLock { events in

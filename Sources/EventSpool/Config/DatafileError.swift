@@ -23,6 +23,7 @@ public enum DatafileError: Error, Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// One line saying what is wrong, where, and how to fix it.
     public var description: String {
         switch self {
         case .notJSON(let error):

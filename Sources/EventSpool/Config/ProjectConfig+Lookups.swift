@@ -27,10 +27,22 @@ extension ProjectConfig {
 
         try buildFlags()
 
+        var variableTypes: [String: String] = [:]
+        for flag in uniqueFeatureFlags {
+            for variable in flag.variables {
+                variableTypes[variable.id] = variable.type
+                variableValues.add(variable.defaultValue, type: variable.type)
+            }
+        }
         for id in experimentOrder {
             guard let experiment = experimentById[id] else { continue }
             experimentByKey[experiment.key] = experiment
-            for variation in experiment.lookupVariations { variableValuesByVariationId[variation.id] = variation }
+            for variation in experiment.lookupVariations {
+                variableValuesByVariationId[variation.id] = variation
+                for usage in variation.variableValues {
+                    if let type = variableTypes[usage.id] { variableValues.add(usage.value, type: type) }
+                }
+            }
         }
     }
 

@@ -77,6 +77,8 @@ public struct ProjectConfig: Sendable, Hashable {
     var featureTestIds: Set<String> = []
     /// The variable values of each variation id (the last experiment's, for a repeated id).
     var variableValuesByVariationId: [String: Variation] = [:]
+    /// The typed values of the variable texts.
+    var variableValues = VariableValueCache()
 
     /// Parses a datafile from its text.
     public init(datafile: String) throws(DatafileError) {
@@ -168,6 +170,14 @@ public struct ProjectConfig: Sendable, Hashable {
     /// else the variable's default.
     public func valueText(of variable: Variable, in variation: Variation) -> String {
         (variableValuesByVariationId[variation.id] ?? variation).value(ofVariable: variable.id) ?? variable.defaultValue
+    }
+
+    /// The typed value of `variable` for a decision: its value in `variation` when the variation
+    /// is given (an enabled one), else its default; `nil` when the text cannot be read as the
+    /// variable's type (spec §11).
+    public func value(of variable: Variable, in variation: Variation?) -> EventValue? {
+        let text = variation.map { valueText(of: variable, in: $0) } ?? variable.defaultValue
+        return variableValues.value(text, type: variable.type)
     }
 
     /// The context of events made with this config.

@@ -34,10 +34,15 @@ import Testing
                      variables: .string(EventValue.object(decision.variables).wrappedJSON.jsonText), impressions: impressions)
     }
 
+    /// Runs `check` on a thread of its own and expects it to find nothing wrong.
+    func expectNoFailures(_ check: @escaping () throws -> [String]) async throws {
+        let failures = try await offThread(check)
+        #expect(failures.isEmpty, "\(failures.prefix(5).joined(separator: "\n"))")
+    }
+
     @Test(arguments: seeds)
     func decisionsAreDeterministicAndNameAVariationOfTheirFlag(_ seed: UInt64) async throws {
-        let failures = try await offThread { try deterministicDecisions(seed) }
-        #expect(failures.isEmpty, "\(failures.prefix(5).joined(separator: "\n"))")
+        try await expectNoFailures { try deterministicDecisions(seed) }
     }
 
     func deterministicDecisions(_ seed: UInt64) throws -> [String] {
@@ -69,8 +74,7 @@ import Testing
 
     @Test(arguments: seeds)
     func aForcedDecisionWinsOverEverythingElse(_ seed: UInt64) async throws {
-        let failures = try await offThread { try forcedDecisionsWin(seed) }
-        #expect(failures.isEmpty, "\(failures.prefix(5).joined(separator: "\n"))")
+        try await expectNoFailures { try forcedDecisionsWin(seed) }
     }
 
     func forcedDecisionsWin(_ seed: UInt64) throws -> [String] {

@@ -15,6 +15,28 @@ public struct AudienceCondition: Sendable, Hashable {
     public var type: JSONValue
     /// `match`: `null` means `exact`.
     public var match: JSONValue
+    /// The match applied, read once from `type` and `match`: `nil` for an unknown condition
+    /// type or match type, which are UNKNOWN.
+    private let applied: Match?
+
+    /// Creates a condition from the members of its JSON object (`.null` for an absent one).
+    public init(name: JSONValue, value: JSONValue, type: JSONValue, match: JSONValue) {
+        self.name = name
+        self.value = value
+        self.type = type
+        self.match = match
+        guard case .string(let conditionType) = type,
+              conditionType == "custom_attribute" || conditionType == "third_party_dimension"
+        else {
+            applied = nil
+            return
+        }
+        switch match {
+        case .null: applied = .exact
+        case .string(let text): applied = Match(rawValue: text)
+        default: applied = nil
+        }
+    }
 
     /// The match types the reference knows.
     public enum Match: String, Sendable, CaseIterable {
@@ -48,17 +70,7 @@ public struct AudienceCondition: Sendable, Hashable {
 
     /// Judges the condition: `true`, `false` or `nil` (UNKNOWN).
     public func evaluate(attributes: UserAttributes, qualifiedSegments: [String]?) -> Bool? {
-        guard case .string(let conditionType) = type,
-              conditionType == "custom_attribute" || conditionType == "third_party_dimension"
-        else { return nil }
-        let match: Match
-        switch self.match {
-        case .null: match = .exact
-        case .string(let text):
-            guard let known = Match(rawValue: text) else { return nil }
-            match = known
-        default: return nil
-        }
+        guard let match = applied else { return nil }
         let attribute: EventValue?
         if case .string(let key) = name { attribute = attributes[key] } else { attribute = nil }
         switch match {
