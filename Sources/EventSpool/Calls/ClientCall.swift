@@ -75,7 +75,7 @@ public enum ClientCall: Sendable, Hashable {
     /// Reads a call from a parsed JSON object.
     public init(json: EventValue) throws(ClientCallError) {
         guard case .object(let dictionary) = json else { throw .notAnObject(found: json.typeName) }
-        let fields = ClientCallFields(dictionary: dictionary)
+        let fields = LineFields<ClientCallError>(dictionary: dictionary)
         let op = try fields.string("op")
         switch op {
         case "decide":
@@ -123,7 +123,7 @@ public enum ClientCall: Sendable, Hashable {
 }
 
 /// Why a line is not a client call, and how to fix it.
-public enum ClientCallError: Error, Sendable, Hashable, CustomStringConvertible {
+public enum ClientCallError: Error, Sendable, Hashable, CustomStringConvertible, LineFieldFailure {
     /// The line is not valid JSON.
     case invalidJSON(JSONParseError)
     /// The line is JSON but not an object.

@@ -129,4 +129,50 @@ import Testing
         #expect(recorder.takeEvents().isEmpty)
         #expect(logs.messages.contains { $0.hasPrefix("error") && $0.contains("purchase") })
     }
+
+    @Test func theImpressionsOfOneCallAreHandedOverTogetherUnlessSomeoneListensToActivate() throws {
+        let processor = GroupCountingProcessor()
+        let datafile = try String(contentsOf: DecisionFixtures.directory.appendingPathComponent("example.datafile.json"), encoding: .utf8)
+        let client = try OptimizelyClient(datafile: datafile, eventProcessor: processor)
+        let user = client.createUserContext(userId: "flag_user_2", attributes: ["browser": "firefox"])
+        _ = user.decideAll()
+        #expect(processor.groups.withLock { $0 } == [2], "both impressions in one group")
+        // With an ACTIVATE listener, each impression goes alone, before its notification.
+        let order = LockedValue<[String]>([])
+        client.notificationCenter.addListener(for: .activate) { _ in
+            order.withLock { $0.append("activate after \(processor.groups.withLock { $0.count }) groups") }
+        }
+        _ = user.decideAll()
+        #expect(processor.groups.withLock { $0 } == [2, 1, 1])
+        #expect(order.withLock { $0 } == ["activate after 2 groups", "activate after 3 groups"])
+    }
+
+    @Test func aProcessorWithoutGroupsTakesEachEventAndReportsTheFirstFailure() throws {
+        let processor = FailingOnceProcessor()
+        let datafile = try String(contentsOf: DecisionFixtures.directory.appendingPathComponent("example.datafile.json"), encoding: .utf8)
+        let logs = LogCapture()
+        let client = try OptimizelyClient(datafile: datafile, eventProcessor: processor, logger: logs.logger)
+        _ = client.createUserContext(userId: "flag_user_2", attributes: ["browser": "firefox"]).decideAll()
+        #expect(processor.taken.withLock { $0 } == 2, "the second event is taken after the first failed")
+        #expect(logs.messages.contains { $0.hasPrefix("error") && $0.contains("did not take") })
+    }
+}
+
+/// Counts the events of each hand-over.
+final class GroupCountingProcessor: EventProcessor {
+    let groups = LockedValue<[Int]>([])
+    func process(_ event: UserEvent) throws(ProcessorError) { groups.withLock { $0.append(1) } }
+    func process(contentsOf events: [UserEvent]) throws(ProcessorError) { groups.withLock { $0.append(events.count) } }
+}
+
+/// Refuses its first event, takes the others one by one (the protocol's default for groups).
+final class FailingOnceProcessor: EventProcessor {
+    let taken = LockedValue(0)
+    func process(_ event: UserEvent) throws(ProcessorError) {
+        let count = taken.withLock { taken in
+            taken += 1
+            return taken
+        }
+        if count == 1 { throw .stopped }
+    }
 }

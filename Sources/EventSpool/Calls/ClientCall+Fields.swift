@@ -1,44 +1,5 @@
-/// The members of a call line, each read with the type cli.md gives it.
-struct ClientCallFields {
-    let dictionary: EventDictionary
-
-    /// A member's value; `null` counts as absent.
-    private func value(_ key: String) -> EventValue? {
-        guard let value = dictionary[key], value != .null else { return nil }
-        return value
-    }
-
-    func string(_ key: String) throws(ClientCallError) -> String {
-        guard let value = value(key) else { throw .missingField(key, expected: "a string") }
-        guard case .string(let text) = value else { throw .wrongType(field: key, expected: "a string", found: value.typeName) }
-        return text
-    }
-
-    func optionalString(_ key: String) throws(ClientCallError) -> String? {
-        guard let value = value(key) else { return nil }
-        guard case .string(let text) = value else { throw .wrongType(field: key, expected: "a string or null", found: value.typeName) }
-        return text
-    }
-
-    /// A member that must be present but may be `null`.
-    func nullableString(_ key: String) throws(ClientCallError) -> String? {
-        guard dictionary[key] != nil else { throw .missingField(key, expected: "a string, or null") }
-        return try optionalString(key)
-    }
-
-    func strings(_ key: String) throws(ClientCallError) -> [String] {
-        guard let value = value(key) else { throw .missingField(key, expected: "an array of strings") }
-        guard case .array(let elements) = value else { throw .wrongType(field: key, expected: "an array of strings", found: value.typeName) }
-        var result: [String] = []
-        for (index, element) in elements.enumerated() {
-            guard case .string(let text) = element else {
-                throw .wrongType(field: "\(key)[\(index)]", expected: "a string", found: element.typeName)
-            }
-            result.append(text)
-        }
-        return result
-    }
-
+/// What a call line reads besides strings: its attributes, tags and options.
+extension LineFields where Failure == ClientCallError {
     /// An optional object, its `$float` and `$int` wrappers unwrapped.
     func object(_ key: String) throws(ClientCallError) -> EventDictionary? {
         guard let value = value(key) else { return nil }
