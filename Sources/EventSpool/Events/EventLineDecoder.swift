@@ -120,6 +120,7 @@ public enum EventLineError: Error, Sendable, Hashable, CustomStringConvertible, 
     /// The line is well-formed but cannot become an event (unknown key, say).
     case event(UserEventError)
 
+    /// One line saying what is wrong with the line and how to fix it.
     public var description: String {
         switch self {
         case .emptyLine:
