@@ -15,6 +15,7 @@ public enum NotificationError: Error, Sendable, Equatable, CustomStringConvertib
     /// This object already listens to this type, under the id given.
     case alreadyAdded(type: NotificationType, id: Int)
 
+    /// One line saying why the listener was not added.
     public var description: String {
         switch self {
         case .alreadyAdded(let type, let id):
