@@ -104,17 +104,16 @@ import Testing
         let service = try SQLiteUserProfileService(path: folder.file("events.sqlite"))
         let rig = try ClientRig.checklist(profiles: service)
         let client = rig.client
-        let results = await withTaskGroup(of: (String, String?).self) { group in
-            for index in 0..<200 {
-                group.addTask {
-                    let user = "h\(index % 20)"
-                    return (user, client.activate(experimentKey: "holey_test", userId: user))
-                }
+        let collected = LockedValue<[String: Set<String?>]>([:])
+        // Threads of their own, not the test pool's.
+        await offThePool {
+            DispatchQueue.concurrentPerform(iterations: 200) { index in
+                let user = "h\(index % 20)"
+                let variation = client.activate(experimentKey: "holey_test", userId: user)
+                collected.withLock { _ = $0[user, default: []].insert(variation) }
             }
-            var results: [String: Set<String?>] = [:]
-            for await (user, variation) in group { results[user, default: []].insert(variation) }
-            return results
         }
+        let results = collected.withLock { $0 }
         #expect(results.values.allSatisfy { $0.count == 1 }, "each user gets one variation")
         let ids = ["v1": "5101", "v2": "5102"]
         for (user, variations) in results {
