@@ -4,7 +4,7 @@ import Testing
 
 /// `eventspool decide` (cli.md), run as the built binary: the decision fixtures through the
 /// command, and its input and output rules.
-@Suite("eventspool decide")
+@Suite("eventspool decide", .serialized)
 struct DecideCommandTests {
     let folder = TemporaryFolder()
     var exampleDatafile: String { DecisionFixtures.directory.appendingPathComponent("example.datafile.json").path }

@@ -4,7 +4,7 @@ import Testing
 
 /// The official SDK's decisions, events and notifications on the seven decision fixtures (911
 /// calls), reproduced through the library: each call runs on one client for the whole file.
-@Suite("Decision conformance (library)")
+@Suite("Decision conformance (library)", .serialized)
 struct DecisionConformanceTests {
     @Test(arguments: DecisionFixtures.names)
     func everyCallMatchesTheReference(_ name: String) async throws {

@@ -9,7 +9,7 @@ import Testing
 ///
 /// Each test works on a thread of its own and reports what it found, so its minutes of CPU
 /// in a long run never hold the threads the asynchronous tests beside it need.
-@Suite struct DecisionPropertyTests {
+@Suite(.serialized) struct DecisionPropertyTests {
     static let seeds: [UInt64] = {
         let count = ProcessInfo.processInfo.environment["EVENTSPOOL_DECISION_SEEDS"].flatMap(UInt64.init) ?? 16
         return Array(1...max(1, count))

@@ -6,7 +6,7 @@ import Testing
 /// tags, uuid and timestamp taken from the expected request), comes out byte for byte as the SDK
 /// sent it. The variation id is looked up among the flag's variations only when there is a flag
 /// key, as the reference does (cli.md).
-@Suite struct EnqueueReproductionTests {
+@Suite(.serialized) struct EnqueueReproductionTests {
     @Test(arguments: DecisionFixtures.names)
     func everyFixtureEventIsRebuiltFromItsIds(_ name: String) async throws {
         // CPU work on a thread of its own, so the asynchronous tests beside it are not kept waiting.
