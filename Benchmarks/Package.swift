@@ -14,6 +14,7 @@ let package = Package(
     targets: [
         benchmark("QueueBenchmarks"),
         benchmark("PayloadBenchmarks"),
+        benchmark("DecisionBenchmarks"),
         benchmark("PipelineBenchmarks", also: [
             .product(name: "EventSpoolCollector", package: "EventSpool"),
             .product(name: "NIOCore", package: "swift-nio"),

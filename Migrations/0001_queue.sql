@@ -110,6 +110,18 @@ INSERT INTO counters (name, value) VALUES
     ('leases_recovered', 0), ('dropped_oldest', 0), ('rejected_full', 0), ('pruned_sent', 0),
     ('purged', 0), ('requeued', 0);
 
+-- The Optimizely client's user profiles (sticky bucketing, decisions.md §7): one row per user and
+-- experiment, the variation the user was bucketed into, so that a user keeps their variation
+-- across restarts, like the events. SQLiteUserProfileService reads a user's rows before a
+-- decision and writes the decision's new rows after it; nothing else reads or writes this table.
+CREATE TABLE user_profiles (
+    user_id       TEXT    NOT NULL,
+    experiment_id TEXT    NOT NULL,
+    variation_id  TEXT    NOT NULL,
+    updated_at    INTEGER NOT NULL,   -- when the row was last written
+    PRIMARY KEY (user_id, experiment_id)
+) WITHOUT ROWID;
+
 -- Views for people using the sqlite3 command-line tool: times as ISO 8601 UTC text, ages in
 -- seconds.
 

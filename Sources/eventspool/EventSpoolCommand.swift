@@ -12,6 +12,7 @@ struct EventSpoolCommand: AsyncParsableCommand {
         subcommands: [
             DemoCommand.self,
             EnqueueCommand.self,
+            DecideCommand.self,
             RunCommand.self,
             StatsCommand.self,
             ListCommand.self,

@@ -9,15 +9,21 @@ public enum DatafileError: Error, Sendable, Hashable, CustomStringConvertible {
     case wrongType(path: String, expected: String, found: String)
     /// The `version` is not one the event pipeline understands.
     case unsupportedVersion(path: String, found: String)
+    /// A legacy audience's `conditions` string is not JSON.
+    case invalidConditions(path: String, JSONParseError)
+    /// An id names nothing in the datafile (a flag's experiment or rollout).
+    case unknownReference(path: String, id: String, expected: String)
 
     /// Where in the datafile the problem is, as a JSON path (`$` is the whole datafile).
     public var path: String {
         switch self {
         case .notJSON: "$"
-        case .missingField(let path, _), .wrongType(let path, _, _), .unsupportedVersion(let path, _): path
+        case .missingField(let path, _), .wrongType(let path, _, _), .unsupportedVersion(let path, _),
+             .invalidConditions(let path, _), .unknownReference(let path, _, _): path
         }
     }
 
+    /// One line saying what is wrong, where, and how to fix it.
     public var description: String {
         switch self {
         case .notJSON(let error):
@@ -28,6 +34,10 @@ public enum DatafileError: Error, Sendable, Hashable, CustomStringConvertible {
             "the datafile's \(path) is \(found) where \(expected) is required; fix that member or download the datafile again"
         case .unsupportedVersion(let path, let found):
             "the datafile's \(path) is \(found), but only versions \"2\", \"3\" and \"4\" are supported; use a v4 datafile"
+        case .invalidConditions(let path, let error):
+            "the datafile's \(path) is not a JSON audience condition (\(error)); fix the audience or download the datafile again"
+        case .unknownReference(let path, let id, let expected):
+            "the datafile's \(path) is \"\(id)\", which is not \(expected) of the datafile; download the datafile again"
         }
     }
 }

@@ -52,10 +52,10 @@ public struct EventLineDecoder: Sendable {
         let value: EventValue
         do { value = try EventValue.parse(body) } catch { throw .invalidJSON(error) }
         guard case .object(let dictionary) = value else { throw .notAnObject(found: value.typeName) }
-        let line = Fields(dictionary: dictionary)
+        let line = LineFields<EventLineError>(dictionary: dictionary)
 
-        let op = try line.requiredString("op")
-        let userId = try line.requiredString("user_id")
+        let op = try line.string("op")
+        let userId = try line.string("user_id")
         let attributes = try line.optionalObject("attributes") ?? [:]
         let uuid = try line.optionalString("uuid")
         let timestamp = try line.optionalInteger("timestamp", expected: "an integer number of milliseconds since the Unix epoch")
@@ -86,7 +86,7 @@ public struct EventLineDecoder: Sendable {
                 throw .event(error)
             }
         case "conversion":
-            let eventKey = try line.requiredString("event_key")
+            let eventKey = try line.string("event_key")
             let tags = try line.optionalObject("tags")
             do throws(UserEventError) {
                 return try factory.makeConversion(
@@ -99,51 +99,10 @@ public struct EventLineDecoder: Sendable {
             throw .unknownOp(op)
         }
     }
-
-    /// The members of the line's object, each read with the type cli.md gives it.
-    private struct Fields {
-        let dictionary: EventDictionary
-
-        func value(_ key: String) -> EventValue? {
-            guard let value = dictionary[key] else { return nil }
-            if case .null = value { return nil }
-            return value
-        }
-
-        func requiredString(_ key: String) throws(EventLineError) -> String {
-            guard let value = value(key) else { throw .missingField(key, expected: "a string") }
-            guard case .string(let text) = value else { throw .wrongType(field: key, expected: "a string", found: value.typeName) }
-            return text
-        }
-
-        func optionalString(_ key: String) throws(EventLineError) -> String? {
-            guard let value = value(key) else { return nil }
-            guard case .string(let text) = value else { throw .wrongType(field: key, expected: "a string", found: value.typeName) }
-            return text
-        }
-
-        func optionalBool(_ key: String) throws(EventLineError) -> Bool? {
-            guard let value = value(key) else { return nil }
-            guard case .bool(let flag) = value else { throw .wrongType(field: key, expected: "true or false", found: value.typeName) }
-            return flag
-        }
-
-        func optionalInteger(_ key: String, expected: String) throws(EventLineError) -> Int64? {
-            guard let value = value(key) else { return nil }
-            guard case .int(let number) = value else { throw .wrongType(field: key, expected: expected, found: value.typeName) }
-            return number
-        }
-
-        func optionalObject(_ key: String) throws(EventLineError) -> EventDictionary? {
-            guard let value = value(key) else { return nil }
-            guard case .object(let members) = value else { throw .wrongType(field: key, expected: "an object", found: value.typeName) }
-            return members
-        }
-    }
 }
 
 /// Why a line of `eventspool enqueue` input was rejected, and how to fix it.
-public enum EventLineError: Error, Sendable, Hashable, CustomStringConvertible {
+public enum EventLineError: Error, Sendable, Hashable, CustomStringConvertible, LineFieldFailure {
     /// The line is empty or only white space.
     case emptyLine
     /// The line is not valid JSON.
@@ -161,6 +120,7 @@ public enum EventLineError: Error, Sendable, Hashable, CustomStringConvertible {
     /// The line is well-formed but cannot become an event (unknown key, say).
     case event(UserEventError)
 
+    /// One line saying what is wrong with the line and how to fix it.
     public var description: String {
         switch self {
         case .emptyLine:

@@ -2,12 +2,37 @@
 ///
 /// Grammar (after removing surrounding whitespace): an optional sign; digits with single
 /// underscores allowed between digits; an optional fraction (`1.`, `.5` and `1.5` are all
-/// numbers); an optional exponent whose digits follow the same underscore rule. `inf`,
-/// `infinity` and `nan` (any case, signed) are numbers to Python but not finite, so they give
-/// `nil` here, as does anything else (hex, commas, empty text). Only ASCII digits are accepted
+/// numbers); an optional exponent whose digits follow the same underscore rule; or `inf`,
+/// `infinity` and `nan` (any case, signed), which are numbers to Python but not finite.
+/// Anything else (hex, commas, empty text) is not a number. Only ASCII digits are accepted
 /// (Python also accepts other Unicode decimal digits; no real tag uses them).
 enum NumericString {
+    /// The finite value of `text` as Python's `float()` reads it; `nil` when it is not a
+    /// number or not finite.
     static func finiteValue(of text: String) -> Double? {
+        guard let value = pythonFloat(text), value.isFinite else { return nil }
+        return value
+    }
+
+    /// `text` as Python's `float()` reads it, NaN and infinities included (`"nan"`, `"-inf"`,
+    /// `"Infinity"`, and numbers too large for a double); `nil` when Python raises.
+    static func pythonFloat(_ text: String) -> Double? {
+        let scalars = text.unicodeScalars
+        if let first = scalars.firstIndex(where: { !isPythonWhitespace($0) }),
+           let last = scalars.lastIndex(where: { !isPythonWhitespace($0) }),
+           scalars[first...last].count <= 9 {
+            switch String(scalars[first...last]).lowercased() {
+            case "nan", "+nan", "-nan": return .nan
+            case "inf", "+inf", "infinity", "+infinity": return .infinity
+            case "-inf", "-infinity": return -.infinity
+            default: break
+            }
+        }
+        return decimalValue(of: text)
+    }
+
+    /// The grammar of a decimal float (see the type's notes); may overflow to an infinity.
+    private static func decimalValue(of text: String) -> Double? {
         let scalars = text.unicodeScalars
         guard let first = scalars.firstIndex(where: { !isPythonWhitespace($0) }) else { return nil }
         guard let last = scalars.lastIndex(where: { !isPythonWhitespace($0) }) else { return nil }
@@ -55,8 +80,7 @@ enum NumericString {
             index = scalars.index(after: index)
         }
         guard sawDigit, mantissaDigit, !sawExponent || exponentDigit else { return nil }
-        guard let value = Double(String(decoding: cleaned, as: UTF8.self)), value.isFinite else { return nil }
-        return value
+        return Double(String(decoding: cleaned, as: UTF8.self))
     }
 
     /// Python's `str.isspace()`: Unicode white space, plus the ASCII separators U+001C–U+001F.

@@ -54,10 +54,12 @@ public struct UserEventFactory: Sendable {
     ///   - uuid: the event's UUID; generated (lower-case v4) when `nil`.
     ///   - timestampMillis: the event's time; now when `nil`.
     ///
-    /// With a flag key, a variation id is looked up among the flag's variations (those of all
-    /// its rules), then the experiment's. A variation key is looked up in the experiment first
-    /// and then among the flag's variations, because several rules of one flag often share a
-    /// key (`"off"`) with different ids, and the experiment's own is the one the reference sends.
+    /// With a flag key, a variation key is looked up among the flag's variations first (those of
+    /// its experiments, then of its rollout rules, in the reference's order: the first with the
+    /// key wins) and then among the experiment's, as the `enqueue` contract says (cli.md). Where
+    /// rules of one flag share a key (`"off"`) with different ids, pass `variationId` to name
+    /// the rule's own. A variation id is looked up as the reference does: among the flag's
+    /// variations only when a flag key is given, else among the experiment's.
     public func makeImpression(
         experimentKey: String?,
         variationKey: String? = nil,
@@ -80,21 +82,50 @@ public struct UserEventFactory: Sendable {
             guard ruleType == .rollout else { throw .missingExperiment(ruleType: ruleType) }
             experiment = nil
         }
-        let flagVariations = flagKey.isEmpty ? [] : config.variations(ofFlag: flagKey)
-
-        var variation: ProjectConfig.Variation?
+        var variation = variationId.flatMap { lookUpVariation(id: $0, experiment: experiment, flagKey: flagKey, ruleType: ruleType) }
         if let variationKey {
-            variation = experiment?.variation(key: variationKey) ?? flagVariations.first { $0.key == variationKey }
-            guard variation != nil else {
+            let flagVariations = flagKey.isEmpty ? [] : config.variations(ofFlag: flagKey)
+            guard let byKey = flagVariations.first(where: { $0.key == variationKey }) ?? experiment?.variation(key: variationKey) else {
                 throw .unknownVariationKey(variationKey, experimentKey: experiment?.key, flagKey: flagKey)
             }
+            if let variationId, variation != byKey { throw .conflictingVariation(key: variationKey, id: variationId) }
+            variation = byKey
         }
-        if let variationId {
-            let byId = flagVariations.first { $0.id == variationId } ?? experiment?.variation(id: variationId)
-            if let variationKey, byId != variation { throw .conflictingVariation(key: variationKey, id: variationId) }
-            variation = byId
-        }
+        return try makeImpression(
+            experiment: experiment, variation: variation, flagKey: flagKey, ruleKey: ruleKey ?? experiment?.key ?? "",
+            ruleType: ruleType, enabled: enabled, userId: userId, attributes: attributes, cmabUUID: cmabUUID,
+            uuid: uuid, timestampMillis: timestampMillis)
+    }
 
+    /// Creates the impression of a decision, as the reference's client does: the decision's
+    /// experiment (`nil` for none: the empty experiment, whose ids are `""`) and the id of its
+    /// variation, which is looked up as ``makeImpression(experimentKey:variationKey:variationId:flagKey:ruleKey:ruleType:enabled:userId:attributes:cmabUUID:uuid:timestampMillis:)``
+    /// says. An id that resolves to nothing is sent as `variation_id` null and `variation_key` `""`.
+    public func makeImpression(
+        experiment: ProjectConfig.Experiment?,
+        variationId: String?,
+        flagKey: String,
+        ruleKey: String,
+        ruleType: RuleType,
+        enabled: Bool,
+        userId: String,
+        attributes: UserAttributes = [:],
+        cmabUUID: String? = nil,
+        uuid: String? = nil,
+        timestampMillis: Int64? = nil
+    ) throws(UserEventError) -> UserEvent {
+        try makeImpression(
+            experiment: experiment,
+            variation: variationId.flatMap { lookUpVariation(id: $0, experiment: experiment, flagKey: flagKey, ruleType: ruleType) },
+            flagKey: flagKey, ruleKey: ruleKey, ruleType: ruleType, enabled: enabled, userId: userId,
+            attributes: attributes, cmabUUID: cmabUUID, uuid: uuid, timestampMillis: timestampMillis)
+    }
+
+    private func makeImpression(
+        experiment: ProjectConfig.Experiment?, variation: ProjectConfig.Variation?, flagKey: String, ruleKey: String,
+        ruleType: RuleType, enabled: Bool, userId: String, attributes: UserAttributes, cmabUUID: String?,
+        uuid: String?, timestampMillis: Int64?
+    ) throws(UserEventError) -> UserEvent {
         let campaignId: String
         if let layerId = experiment?.layerId, !layerId.isEmpty {
             campaignId = layerId
@@ -109,13 +140,24 @@ public struct UserEventFactory: Sendable {
             variationId: variation.flatMap { Self.isDigits($0.id) ? $0.id : nil },
             variationKey: variation?.key ?? "",
             flagKey: flagKey,
-            ruleKey: ruleKey ?? experiment?.key ?? "",
+            ruleKey: ruleKey,
             ruleType: ruleType,
             enabled: enabled,
             cmabUUID: (cmabUUID?.isEmpty ?? true) ? nil : cmabUUID
         )
         return try makeEvent(userId: userId, attributes: attributes, uuid: uuid, timestampMillis: timestampMillis,
                              payload: .impression(impression))
+    }
+
+    /// The reference's lookup of an impression's variation id: among the flag's variations only
+    /// when there is a flag key (and the rule is not a holdout), else among the experiment's.
+    private func lookUpVariation(id: String, experiment: ProjectConfig.Experiment?, flagKey: String, ruleType: RuleType) -> ProjectConfig.Variation? {
+        guard !id.isEmpty else { return nil }
+        if !flagKey.isEmpty && ruleType != .holdout {
+            return config.variations(ofFlag: flagKey).first { $0.id == id }
+        }
+        guard let experimentId = experiment?.id, !experimentId.isEmpty else { return nil }
+        return config.experiment(id: experimentId)?.variation(id: id)
     }
 
     // MARK: Conversions

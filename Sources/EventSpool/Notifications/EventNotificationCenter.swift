@@ -15,6 +15,7 @@ public enum NotificationError: Error, Sendable, Equatable, CustomStringConvertib
     /// This object already listens to this type, under the id given.
     case alreadyAdded(type: NotificationType, id: Int)
 
+    /// One line saying why the listener was not added.
     public var description: String {
         switch self {
         case .alreadyAdded(let type, let id):
@@ -90,6 +91,12 @@ public final class EventNotificationCenter: Sendable {
             state.entries.removeAll { $0.id == id }
             return state.entries.count < before
         }
+    }
+
+    /// Whether any listener listens to `type` (the client builds ACTIVATE and TRACK
+    /// notifications only then, as the reference does).
+    public func hasListeners(for type: NotificationType) -> Bool {
+        state.withLock { $0.entries.contains { $0.type == type } }
     }
 
     /// Removes every listener of `type`.

@@ -1,4 +1,5 @@
-/// What a ``BatchEventProcessor`` tells its listeners (spec §8).
+/// What a ``BatchEventProcessor`` and an ``OptimizelyClient`` tell their listeners (spec §8,
+/// `decisions.md` §15).
 public enum ProcessorNotification: Sendable {
     /// A batch is about to be dispatched. Fired before every attempt, resends included, so a
     /// listener sees each request that goes out.
@@ -7,6 +8,12 @@ public enum ProcessorNotification: Sendable {
     case dispatchOutcome(DispatchOutcome)
     /// A datafile with a new revision became active.
     case configUpdate(revision: String)
+    /// The client made a decision (the reference's DECISION notification).
+    case decision(DecisionNotification)
+    /// The client sent an impression (the reference's deprecated ACTIVATE notification).
+    case activate(ActivateNotification)
+    /// The client sent a conversion (the reference's TRACK notification).
+    case track(TrackNotification)
 
     /// The notification's type, for subscribing.
     public var type: NotificationType {
@@ -14,6 +21,9 @@ public enum ProcessorNotification: Sendable {
         case .logEvent: .logEvent
         case .dispatchOutcome: .dispatchOutcome
         case .configUpdate: .configUpdate
+        case .decision: .decision
+        case .activate: .activate
+        case .track: .track
         }
     }
 }
@@ -26,6 +36,12 @@ public enum NotificationType: String, Sendable, Hashable, CaseIterable {
     case dispatchOutcome
     /// ``ProcessorNotification/configUpdate(revision:)``
     case configUpdate
+    /// ``ProcessorNotification/decision(_:)``
+    case decision
+    /// ``ProcessorNotification/activate(_:)``
+    case activate
+    /// ``ProcessorNotification/track(_:)``
+    case track
 }
 
 /// The outcome of one dispatch of one batch.

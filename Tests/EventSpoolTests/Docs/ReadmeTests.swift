@@ -91,4 +91,14 @@ struct ReadmeTests {
         #expect(compiled.contains(example))
         #expect(example.split(separator: "\n").count <= 30)
     }
+
+    @Test func theDecidingExampleIsTheCompiledOneInTenLines() throws {
+        let examples = Self.blocks("swift").dropFirst()
+        #expect(examples.count == 1)
+        let compiled = try String(contentsOf: Self.root.appendingPathComponent("Tests/EventSpoolTests/Docs/DecidingExample.swift"), encoding: .utf8)
+        for example in examples {
+            #expect(compiled.contains(example))
+            #expect(example.split(separator: "\n").count <= 12, "the client in ten lines, with its function's two")
+        }
+    }
 }

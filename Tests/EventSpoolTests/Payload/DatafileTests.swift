@@ -91,15 +91,14 @@ import Testing
     }
 
     @Test func groupExperimentsAreExperiments() throws {
-        let group: JSONValue = .array([.object([
-            .init(key: "id", value: .string("g1")),
-            .init(key: "experiments", value: .array([.object([
-                .init(key: "id", value: .string("555")), .init(key: "key", value: .string("grouped")),
-                .init(key: "layerId", value: .string("556")),
-                .init(key: "variations", value: .array([.object([.init(key: "id", value: .string("557")), .init(key: "key", value: .string("v"))])])),
-            ])])),
-        ])])
+        let group = try JSONValue.parse(#"""
+            [{"id": "g1", "policy": "random", "trafficAllocation": [{"entityId": "555", "endOfRange": 10000}],
+              "experiments": [{"id": "555", "key": "grouped", "layerId": "556", "status": "Running", "audienceIds": [],
+                               "forcedVariations": {}, "trafficAllocation": [{"entityId": "557", "endOfRange": 10000}],
+                               "variations": [{"id": "557", "key": "v"}]}]}]
+            """#)
         let config = try ProjectConfig(json: try Self.datafile { $0.setting("groups", group) })
         #expect(config.experiment(key: "grouped")?.variation(key: "v")?.id == "557")
+        #expect(config.experiment(key: "grouped")?.groupId == "g1")
     }
 }

@@ -66,11 +66,26 @@ import Testing
             == .event(.unknownVariationKey("on", experimentKey: "default-rollout-10412100000", flagKey: "")))
     }
 
-    @Test func variationKeySharedByRulesOfAFlagResolvesToTheExperimentsOwn() throws {
+    @Test func withAFlagKeyAVariationKeyIsLookedUpAmongTheFlagsVariationsFirst() throws {
         // new_nav has "off" in new_nav_test (10418551373) and in its rollout rule (10412400000):
-        // the reference sends the rule's own variation.
+        // cli.md looks a key up among the flag's variations first (feature tests before rollout
+        // rules), then among the experiment's; the id names the rule's own.
         let impression = try Self.impression(#"{"op": "impression", "user_id": "u", "experiment_key": "default-rollout-10412100000", "variation_key": "off", "flag_key": "new_nav", "rule_type": "rollout", "enabled": false}"#)
-        #expect(impression.variationId == "10412400000")
+        #expect(impression.variationId == "10418551373")
+        let byId = try Self.impression(#"{"op": "impression", "user_id": "u", "experiment_key": "default-rollout-10412100000", "variation_id": "10412400000", "flag_key": "new_nav", "rule_type": "rollout", "enabled": false}"#)
+        #expect(byId.variationId == "10412400000" && byId.variationKey == "off")
+        // Without a flag key, the experiment's own.
+        let legacy = try Self.impression(#"{"op": "impression", "user_id": "u", "experiment_key": "checkout_button_test", "variation_key": "control"}"#)
+        #expect(legacy.variationId == "10418551353")
+    }
+
+    @Test func withAFlagKeyAVariationIdIsLookedUpAmongTheFlagsVariationsOnly() throws {
+        // 10418551353 is checkout_button_test's "control", but not a variation of dark_mode: the
+        // reference sends no variation, and so does enqueue.
+        let impression = try Self.impression(#"{"op": "impression", "user_id": "u", "experiment_key": "checkout_button_test", "variation_id": "10418551353", "flag_key": "dark_mode", "rule_type": "feature-test"}"#)
+        #expect(impression.variationId == nil && impression.variationKey == "")
+        let withoutFlag = try Self.impression(#"{"op": "impression", "user_id": "u", "experiment_key": "checkout_button_test", "variation_id": "10418551353"}"#)
+        #expect(withoutFlag.variationId == "10418551353" && withoutFlag.variationKey == "control")
     }
 
     @Test func variationIdThatResolvesToNothingIsSentAsNullWithEmptyKey() throws {

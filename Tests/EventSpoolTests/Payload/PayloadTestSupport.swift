@@ -99,23 +99,7 @@ extension JSONValue {
 /// Turns a scenario input value into what a caller would pass, unwrapping the fixtures'
 /// `{"$float": …}` and `{"$int": …}` wrappers for values JSON cannot hold.
 func callerValue(_ json: JSONValue) -> EventValue {
-    switch json {
-    case .object(let members):
-        if members.count == 1, members[0].key == "$float", case .string(let text) = members[0].value {
-            switch text {
-            case "nan": return .double(.nan)
-            case "inf": return .double(.infinity)
-            case "-inf": return .double(-.infinity)
-            default: return .double(Double(text) ?? .nan)
-            }
-        }
-        if members.count == 1, members[0].key == "$int", case .string(let text) = members[0].value {
-            return Int64(text).map(EventValue.int) ?? .integerOutOfRange(text)
-        }
-        return .object(EventDictionary(members: members.map { .init(key: $0.key, value: callerValue($0.value)) }))
-    case .array(let values): return .array(values.map(callerValue))
-    default: return EventValue(json)
-    }
+    EventValue(json).unwrapped
 }
 
 func callerDictionary(_ json: JSONValue?) -> EventDictionary? {
