@@ -93,8 +93,11 @@ import Testing
             let ruleKey = testCase.result?["rule_key"]?.stringValue ?? ""
             let experiment = testCase.config.experiment(key: ruleKey)
             let isTest = testCase.config.featureFlag(key: flagKey)?.experimentIds.contains(experiment?.id ?? "-") ?? false
+            // The decision's variation is its rule's own: name it by id, as the client does,
+            // since rules of one flag may share a variation key.
+            let variation = testCase.result?["variation_key"]?.stringValue.flatMap { experiment?.variation(key: $0) }
             return try factory.makeImpression(
-                experimentKey: ruleKey, variationKey: testCase.result?["variation_key"]?.stringValue,
+                experimentKey: ruleKey, variationId: variation?.id,
                 flagKey: flagKey, ruleKey: ruleKey, ruleType: isTest ? .featureTest : .rollout,
                 enabled: testCase.result?["enabled"]?.boolValue ?? false,
                 userId: userId, attributes: attributes, uuid: uuid, timestampMillis: timestamp)
