@@ -107,33 +107,22 @@ public struct DatafilePollingSettings: Sendable, Equatable {
             throw .unusableURL(url: url, problem: problem)
         }
         var warnings: [DatafileSettingsWarning] = []
+        func checked<Value>(_ value: Value, _ name: String, _ fallback: Value, isValid: (Value) -> Bool) -> Value {
+            if isValid(value) { return value }
+            warnings.append(.invalidValue(setting: name, value: "\(value)", default: "\(fallback)"))
+            return fallback
+        }
+        let positive = { (value: Double) in value > 0 && value.isFinite }
         var effective = self
-        if !(pollingInterval > 0 && pollingInterval.isFinite) {
-            warnings.append(.invalidValue(setting: "pollingInterval", value: "\(pollingInterval)", default: "\(Defaults.pollingInterval)"))
-            effective.pollingInterval = Defaults.pollingInterval
-        } else if pollingInterval < Defaults.recommendedMinimumInterval {
+        effective.pollingInterval = checked(pollingInterval, "pollingInterval", Defaults.pollingInterval, isValid: positive)
+        if effective.pollingInterval < Defaults.recommendedMinimumInterval {
             warnings.append(.intervalBelowRecommended(seconds: pollingInterval))
         }
-        if !(blockingTimeout >= 0 && blockingTimeout.isFinite) {
-            warnings.append(.invalidValue(setting: "blockingTimeout", value: "\(blockingTimeout)", default: "\(Defaults.blockingTimeout)"))
-            effective.blockingTimeout = Defaults.blockingTimeout
-        }
-        if !(requestTimeout > 0 && requestTimeout.isFinite) {
-            warnings.append(.invalidValue(setting: "requestTimeout", value: "\(requestTimeout)", default: "\(Defaults.requestTimeout)"))
-            effective.requestTimeout = Defaults.requestTimeout
-        }
-        if maxRetries < 0 {
-            warnings.append(.invalidValue(setting: "maxRetries", value: "\(maxRetries)", default: "\(Defaults.maxRetries)"))
-            effective.maxRetries = Defaults.maxRetries
-        }
-        if !(retryBaseDelay > 0 && retryBaseDelay.isFinite) {
-            warnings.append(.invalidValue(setting: "retryBaseDelay", value: "\(retryBaseDelay)", default: "\(Defaults.retryBaseDelay)"))
-            effective.retryBaseDelay = Defaults.retryBaseDelay
-        }
-        if !(retryMaxDelay > 0 && retryMaxDelay.isFinite) {
-            warnings.append(.invalidValue(setting: "retryMaxDelay", value: "\(retryMaxDelay)", default: "\(Defaults.retryMaxDelay)"))
-            effective.retryMaxDelay = Defaults.retryMaxDelay
-        }
+        effective.blockingTimeout = checked(blockingTimeout, "blockingTimeout", Defaults.blockingTimeout) { $0 >= 0 && $0.isFinite }
+        effective.requestTimeout = checked(requestTimeout, "requestTimeout", Defaults.requestTimeout, isValid: positive)
+        effective.maxRetries = checked(maxRetries, "maxRetries", Defaults.maxRetries) { $0 >= 0 }
+        effective.retryBaseDelay = checked(retryBaseDelay, "retryBaseDelay", Defaults.retryBaseDelay, isValid: positive)
+        effective.retryMaxDelay = checked(retryMaxDelay, "retryMaxDelay", Defaults.retryMaxDelay, isValid: positive)
         return Resolved(settings: effective, url: url, warnings: warnings)
     }
 

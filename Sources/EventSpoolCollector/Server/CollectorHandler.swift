@@ -82,7 +82,8 @@ final class CollectorHandler: ChannelInboundHandler {
             headers.add(name: "Connection", value: head.isKeepAlive ? "keep-alive" : "close")
             let responseHead = HTTPResponseHead(version: head.version, status: HTTPResponseStatus(statusCode: status), headers: headers)
             context.write(wrapOutboundOut(.head(responseHead)), promise: nil)
-            if !text.isEmpty {
+            // A HEAD request (the datafile route answers it as GET) gets the head alone.
+            if !text.isEmpty && head.method != .HEAD {
                 context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(string: text)))), promise: nil)
             }
             let sent = context.writeAndFlush(wrapOutboundOut(.end(nil)))

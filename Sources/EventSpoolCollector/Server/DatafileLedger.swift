@@ -5,7 +5,7 @@ import EventSpool
 /// clock: the time of a replacement comes in as a parameter.
 ///
 /// A request is checked first: a path that names no datafile (404), a method other than GET
-/// (405), an unknown SDK key (404), a missing (401) or wrong (403) bearer token. Those answers
+/// or HEAD (405; HEAD is answered as GET, and the handler leaves the body out), an unknown SDK key (404), a missing (401) or wrong (403) bearer token. Those answers
 /// do not use a plan step; every other request takes the plan's next one.
 struct DatafileLedger {
     /// A datafile being served.
@@ -92,8 +92,8 @@ struct DatafileLedger {
         guard let route else {
             return (.error(404, "no such datafile route \(path); GET \(DatafileRoute.pathTemplate) or \(DatafileRoute.authenticatedPathTemplate)"), nil)
         }
-        guard method == "GET" else {
-            return (.error(405, "method \(method) not allowed on a datafile; use GET", extra: [.init(name: "Allow", value: "GET")]), nil)
+        guard method == "GET" || method == "HEAD" else {
+            return (.error(405, "method \(method) not allowed on a datafile; use GET", extra: [.init(name: "Allow", value: "GET, HEAD")]), nil)
         }
         guard let served = datafiles[route.sdkKey] else {
             return (.error(404, "no datafile for SDK key \(route.sdkKey)"), nil)

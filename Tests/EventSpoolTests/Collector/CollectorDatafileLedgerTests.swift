@@ -91,10 +91,15 @@ struct CollectorDatafileLedgerTests {
         #expect(body.contains("GET /datafiles/{sdk_key}.json or /datafiles/auth/{sdk_key}.json"))
     }
 
+    @Test func aHeadIsAnsweredAsAGet() {
+        var ledger = ledger()
+        #expect(get(&ledger, method: "HEAD").reply == get(&ledger).reply)
+    }
+
     @Test func otherMethodsAre405() {
         var ledger = ledger()
         #expect(get(&ledger, method: "POST").reply == .respond(
-            status: 405, headers: [json, .init(name: "Allow", value: "GET")], body: #"{"error": "method POST not allowed on a datafile; use GET"}"#
+            status: 405, headers: [json, .init(name: "Allow", value: "GET, HEAD")], body: #"{"error": "method POST not allowed on a datafile; use GET"}"#
         ))
     }
 

@@ -58,7 +58,7 @@ struct CollectorDatafileServerTests {
         try await collector.shutdown()
     }
 
-    @Test func aStandardHTTPClientReadsTheDatafileAndTheNotModified() async throws {
+    @Test func aStandardHTTPClientReadsTheDatafileTheNotModifiedAndAHead() async throws {
         let collector = try await Collector.start(port: 0)
         let lastModified = await collector.setDatafile(datafile, sdkKey: "KEY")
         let session = URLSession(configuration: .ephemeral)
@@ -71,6 +71,12 @@ struct CollectorDatafileServerTests {
         request.setValue(lastModified, forHTTPHeaderField: "If-Modified-Since")
         let (_, second) = try await session.data(for: request)
         #expect((second as? HTTPURLResponse)?.statusCode == 304)
+        var head = URLRequest(url: url, cachePolicy: .reloadIgnoringLocalCacheData, timeoutInterval: 30)
+        head.httpMethod = "HEAD"
+        let (headBody, third) = try await session.data(for: head)
+        #expect((third as? HTTPURLResponse)?.statusCode == 200)
+        #expect((third as? HTTPURLResponse)?.value(forHTTPHeaderField: "Last-Modified") == lastModified)
+        #expect(headBody.isEmpty)
         session.finishTasksAndInvalidate()
         try await collector.shutdown()
     }
