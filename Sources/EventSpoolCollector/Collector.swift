@@ -1,4 +1,6 @@
 import struct Foundation.URL
+import struct Foundation.URLComponents
+import EventSpool
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -21,6 +23,26 @@ import NIOPosix
 /// Each request is validated first (see ``RequestValidation``); a valid one is answered by
 /// the plan's next step, an invalid one with 400, 404 or 405 without using a step. With a
 /// record path, one JSON line per request is appended before its response is sent.
+///
+/// It also serves datafiles by SDK key, as the Optimizely CDN does, for trying live datafile
+/// updates: `GET /datafiles/{sdk_key}.json`, or `GET /datafiles/auth/{sdk_key}.json` with
+/// `Authorization: Bearer TOKEN` for a datafile set with an access token. A 200 carries
+/// `Last-Modified`; a request whose `If-Modified-Since` is not older gets 304. Replace the
+/// datafile at any time with ``setDatafile(_:sdkKey:accessToken:)`` (each replacement gets a
+/// newer `Last-Modified`), inject faults with a ``DatafileFaultPlan``, and read what was asked
+/// in ``datafileRequests``:
+///
+/// ```swift
+/// let collector = try await Collector.start()
+/// await collector.setDatafile(datafileText, sdkKey: "KEY")
+/// var settings = DatafilePollingSettings(sdkKey: "KEY", urlTemplate: collector.datafileURLTemplate())
+/// // … poll …
+/// await collector.setDatafile(nextRevisionText, sdkKey: "KEY")
+/// #expect(await collector.datafileRequests.last?.ifModifiedSince != nil)
+/// ```
+///
+/// Datafile requests do not use the events plan, are not written to the record file, and are
+/// numbered apart from event batches.
 ///
 /// Call ``shutdown()`` when done: it releases the port and any held connection.
 ///
@@ -58,7 +80,9 @@ public final class Collector: Sendable {
     /// - Parameters:
     ///   - host: the address to listen on.
     ///   - port: the port; 0 picks a free one (read it from ``port``).
-    ///   - plan: how valid requests are answered; by default all with 204.
+    ///   - plan: how valid event batches are answered; by default all with 204.
+    ///   - datafilePlan: how datafile requests for a served SDK key are answered; by default
+    ///     each is served.
     ///   - recordPath: a file to append one JSON line per request to (created if missing).
     ///   - logger: where requests are logged (at debug level) and record-file failures (at
     ///     error level); by default nowhere.
@@ -70,25 +94,29 @@ public final class Collector: Sendable {
         host: String = "127.0.0.1",
         port: Int = 0,
         plan: FaultPlan = .alwaysNoContent,
+        datafilePlan: DatafileFaultPlan = .alwaysServe,
         recordPath: String? = nil,
         logger: Logger = Logger(label: "eventspool.collector", factory: { _ in SwiftLogNoOpLogHandler() }),
         retainsRequests: Bool = true
     ) async throws -> Collector {
         try await start(
-            host: host, port: port, plan: plan, recordPath: recordPath, logger: logger,
+            host: host, port: port, plan: plan, datafilePlan: datafilePlan, recordPath: recordPath, logger: logger,
             retainsRequests: retainsRequests, holdDuration: holdDuration
         )
     }
 
     /// ``start(host:port:plan:recordPath:logger:)`` with a shorter hold, for tests of its end.
     static func start(
-        host: String, port: Int, plan: FaultPlan, recordPath: String?, logger: Logger,
+        host: String, port: Int, plan: FaultPlan, datafilePlan: DatafileFaultPlan = .alwaysServe, recordPath: String?, logger: Logger,
         retainsRequests: Bool = true, holdDuration: Duration
     ) async throws -> Collector {
         let loop = MultiThreadedEventLoopGroup.singleton.next()
         let core = try await loop.submit {
             let record = try recordPath.map { path throws(CollectorError) in try RecordFile(path: path) }
-            return NIOLoopBoundBox(CollectorCore(plan: plan, record: record, logger: logger, retainsRequests: retainsRequests), eventLoop: loop)
+            return NIOLoopBoundBox(
+                CollectorCore(plan: plan, datafilePlan: datafilePlan, record: record, logger: logger, retainsRequests: retainsRequests),
+                eventLoop: loop
+            )
         }.get()
         let hold = TimeAmount.nanoseconds(Int64(holdDuration.components.seconds) * 1_000_000_000 + holdDuration.components.attoseconds / 1_000_000_000)
         // The group is this one loop, so every connection's handler runs where the core lives.
@@ -147,6 +175,58 @@ public final class Collector: Sendable {
     public func setPlan(_ plan: FaultPlan) async {
         let core = core
         try? await loop.submit { core.value.setPlan(plan) }.get()
+    }
+
+    /// The base of this collector's URLs: `http://HOST:PORT` (`127.0.0.1` when listening on
+    /// all addresses).
+    public var baseURL: String {
+        var components = URLComponents(url: url, resolvingAgainstBaseURL: false)
+        components?.path = ""
+        return components?.string ?? "http://127.0.0.1:\(port)"
+    }
+
+    /// The URL template of the datafile route, for ``DatafilePollingSettings/urlTemplate``:
+    /// `http://HOST:PORT/datafiles/{sdk_key}.json`, or `…/datafiles/auth/{sdk_key}.json` when
+    /// `authenticated`.
+    public func datafileURLTemplate(authenticated: Bool = false) -> String {
+        baseURL + (authenticated ? DatafileRoute.authenticatedPathTemplate : DatafileRoute.pathTemplate)
+    }
+
+    /// Serves `datafile` for `sdkKey` from now on, replacing any earlier one: at
+    /// `/datafiles/{sdk_key}.json`, or only at `/datafiles/auth/{sdk_key}.json` with
+    /// `Authorization: Bearer accessToken` when a token is given. The text is served as it is,
+    /// valid datafile or not.
+    ///
+    /// - Returns: its `Last-Modified`: the current second, or one second after the key's
+    ///   previous one when that is not older, so a replacement is always newer.
+    @discardableResult
+    public func setDatafile(_ datafile: String, sdkKey: String, accessToken: String? = nil) async -> String {
+        let core = core
+        let now = SystemEventClock().nowMillis()
+        return (try? await loop.submit { core.value.setDatafile(datafile, sdkKey: sdkKey, accessToken: accessToken, nowMillis: now) }.get()) ?? ""
+    }
+
+    /// Stops serving the datafile of `sdkKey` (its requests get 404); `false` when none was served.
+    @discardableResult
+    public func removeDatafile(sdkKey: String) async -> Bool {
+        let core = core
+        return (try? await loop.submit { core.value.removeDatafile(sdkKey: sdkKey) }.get()) ?? false
+    }
+
+    /// Replaces the fault plan for the datafile requests that follow; the new plan starts at
+    /// its first step.
+    public func setDatafilePlan(_ plan: DatafileFaultPlan) async {
+        let core = core
+        try? await loop.submit { core.value.setDatafilePlan(plan) }.get()
+    }
+
+    /// Every datafile request received so far, in order (answered or not); empty when started
+    /// with `retainsRequests: false`.
+    public var datafileRequests: [ReceivedDatafileRequest] {
+        get async {
+            let core = core
+            return (try? await loop.submit { core.value.datafiles.requests }.get()) ?? []
+        }
     }
 
     /// Stops listening, closes every connection (held ones included) and the record file.

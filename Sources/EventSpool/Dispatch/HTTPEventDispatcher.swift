@@ -84,27 +84,14 @@ public final class HTTPEventDispatcher: EventDispatcher {
         client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfiguration)
     }
 
-    /// Checks that events may be sent to `url`.
+    /// Checks that events may be sent to `url` (``SecureURLRule``: plain `http://` only to
+    /// loopback unless `allowInsecureHTTP`).
     public static func check(url: String, allowInsecureHTTP: Bool) throws(ConfigurationError) {
-        guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased(),
-              let host = components.host, !host.isEmpty
-        else { throw .invalidURL(url) }
-        switch scheme {
-        case "https": return
-        case "http":
-            if allowInsecureHTTP || isLoopback(host: host) { return }
-            throw .insecureURL(url)
-        default:
-            throw .invalidURL(url)
+        switch SecureURLRule.problem(with: url, allowInsecureHTTP: allowInsecureHTTP) {
+        case nil: return
+        case .notAbsoluteHTTPURL: throw .invalidURL(url)
+        case .plainHTTPToRemoteHost: throw .insecureURL(url)
         }
-    }
-
-    /// Whether `host` is this machine: `localhost`, 127.0.0.0/8 or ::1.
-    static func isLoopback(host: String) -> Bool {
-        let host = host.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
-        if host == "localhost" || host == "::1" { return true }
-        let parts = host.split(separator: ".", omittingEmptySubsequences: false)
-        return parts.count == 4 && parts[0] == "127" && parts.allSatisfy { UInt8($0) != nil }
     }
 
     public func dispatch(_ logEvent: LogEvent) async throws -> DispatchResponse {

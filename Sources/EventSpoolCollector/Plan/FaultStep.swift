@@ -42,3 +42,26 @@ public enum FaultStep: Sendable, Hashable, CustomStringConvertible {
         }
     }
 }
+
+extension FaultStep: PlanStep {
+    /// ``noContent``: every valid batch is answered 204 when no plan is given.
+    public static var unplanned: FaultStep { .noContent }
+
+    /// The steps a `--fail` plan may use.
+    public static var allowedSteps: String { FaultPlanError.allowedSteps }
+
+    /// Reads `200`, `503`, `429:SECONDS`, `400`, `413`, `timeout` or `reset`.
+    public static func parse(_ text: Substring) -> Result<FaultStep, FaultPlanError.Problem> {
+        switch text {
+        case "200": return .success(.ok)
+        case "503": return .success(.serviceUnavailable)
+        case "400": return .success(.badRequest)
+        case "413": return .success(.payloadTooLarge)
+        case "timeout": return .success(.timeout)
+        case "reset": return .success(.reset)
+        default:
+            return RetryAfterStep.seconds(in: text, after: "429")?.map { .tooManyRequests(retryAfterSeconds: $0) }
+                ?? .failure(.unknownStep)
+        }
+    }
+}

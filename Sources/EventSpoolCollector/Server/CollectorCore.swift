@@ -1,17 +1,19 @@
 import Logging
 import NIOCore
 
-/// The collector's state and effects, confined to its event loop: the ledger, the record
-/// file, and the open connections (so shutdown can close held ones).
+/// The collector's state and effects, confined to its event loop: the ledgers (event batches,
+/// datafiles), the record file, and the open connections (so shutdown can close held ones).
 final class CollectorCore {
     private(set) var ledger: CollectorLedger
+    private(set) var datafiles: DatafileLedger
     private let record: RecordFile?
     private let logger: Logger
     private var connections: [ObjectIdentifier: any Channel] = [:]
     private var shutdown: EventLoopFuture<Void>?
 
-    init(plan: FaultPlan, record: RecordFile?, logger: Logger, retainsRequests: Bool) {
+    init(plan: FaultPlan, datafilePlan: DatafileFaultPlan, record: RecordFile?, logger: Logger, retainsRequests: Bool) {
         ledger = CollectorLedger(plan: plan, retainsRequests: retainsRequests)
+        datafiles = DatafileLedger(plan: datafilePlan, retainsRequests: retainsRequests)
         self.record = record
         self.logger = logger
     }
@@ -34,6 +36,32 @@ final class CollectorCore {
     /// Replaces the fault plan; it starts at its first step.
     func setPlan(_ plan: FaultPlan) {
         ledger.setPlan(plan)
+    }
+
+    /// Decides the answer to one datafile request. Datafile requests are not written to the
+    /// record file, whose lines are event batches (cli.md); they are logged at debug level.
+    func receiveDatafileRequest(method: String, path: String, ifModifiedSince: String?, authorization: String?) -> CollectorReply {
+        let (request, reply) = datafiles.receive(method: method, path: path, ifModifiedSince: ifModifiedSince, authorization: authorization)
+        logger.debug("collector answered a datafile request", metadata: [
+            "seq": "\(request.seq)", "method": "\(method)", "path": "\(path)", "status": "\(request.status)",
+            "if-modified-since": "\(ifModifiedSince ?? "")", "authorization": "\(authorization == nil ? "absent" : "present")",
+        ])
+        return reply
+    }
+
+    /// Serves `body` for `sdkKey`; returns its `Last-Modified`.
+    func setDatafile(_ body: String, sdkKey: String, accessToken: String?, nowMillis: Int64) -> String {
+        datafiles.setDatafile(body, sdkKey: sdkKey, accessToken: accessToken, nowMillis: nowMillis)
+    }
+
+    /// Stops serving `sdkKey`.
+    func removeDatafile(sdkKey: String) -> Bool {
+        datafiles.removeDatafile(sdkKey: sdkKey)
+    }
+
+    /// Replaces the datafile fault plan; it starts at its first step.
+    func setDatafilePlan(_ plan: DatafileFaultPlan) {
+        datafiles.setPlan(plan)
     }
 
     /// Tracks an accepted connection; `false` once shutdown has begun (the caller closes it).

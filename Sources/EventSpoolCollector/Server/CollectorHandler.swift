@@ -9,8 +9,9 @@ import NIOCore
 import NIOHTTP1
 
 /// Reads one HTTP request at a time (the pipelining handler before it holds back the next),
-/// keeps its body up to the size limit, asks the ``CollectorCore`` for the answer and carries
-/// it out: a response, a held connection, or a reset.
+/// keeps its body up to the size limit, asks the ``CollectorCore`` for the answer (of the
+/// datafile route for paths under `/datafiles/`, else of the events route) and carries it out:
+/// a response, a held connection, or a reset.
 final class CollectorHandler: ChannelInboundHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
@@ -57,7 +58,15 @@ final class CollectorHandler: ChannelInboundHandler {
         case .end:
             guard let head else { return }
             self.head = nil
-            let reply = core.receive(method: head.method.rawValue, path: head.uri, body: body, byteCount: byteCount)
+            let reply = if DatafileRoute.claims(head.uri) {
+                core.receiveDatafileRequest(
+                    method: head.method.rawValue, path: head.uri,
+                    ifModifiedSince: head.headers.first(name: "if-modified-since"),
+                    authorization: head.headers.first(name: "authorization")
+                )
+            } else {
+                core.receive(method: head.method.rawValue, path: head.uri, body: body, byteCount: byteCount)
+            }
             body = []
             carryOut(reply, for: head, context: context)
         }
@@ -68,11 +77,13 @@ final class CollectorHandler: ChannelInboundHandler {
         case .respond(let status, let extraHeaders, let text):
             var headers = HTTPHeaders()
             for header in extraHeaders { headers.add(name: header.name, value: header.value) }
-            if status != 204 { headers.add(name: "Content-Length", value: "\(text.utf8.count)") }
+            // 204 and 304 have no body, and no Content-Length of one.
+            if status != 204 && status != 304 { headers.add(name: "Content-Length", value: "\(text.utf8.count)") }
             headers.add(name: "Connection", value: head.isKeepAlive ? "keep-alive" : "close")
             let responseHead = HTTPResponseHead(version: head.version, status: HTTPResponseStatus(statusCode: status), headers: headers)
             context.write(wrapOutboundOut(.head(responseHead)), promise: nil)
-            if !text.isEmpty {
+            // A HEAD request (the datafile route answers it as GET) gets the head alone.
+            if !text.isEmpty && head.method != .HEAD {
                 context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(string: text)))), promise: nil)
             }
             let sent = context.writeAndFlush(wrapOutboundOut(.end(nil)))

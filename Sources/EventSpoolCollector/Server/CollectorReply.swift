@@ -34,7 +34,13 @@ enum CollectorReply: Equatable {
         return .respond(status: rejection.status, headers: headers, body: rejection.responseBody)
     }
 
-    private static let jsonContent = Header(name: "Content-Type", value: "application/json")
+    /// `Content-Type: application/json`.
+    static let jsonContent = Header(name: "Content-Type", value: "application/json")
+
+    /// A response with `status` and the JSON body `{"error": MESSAGE}`, plus `extra` headers.
+    static func error(_ status: Int, _ message: String, extra: [Header] = []) -> CollectorReply {
+        .respond(status: status, headers: [jsonContent] + extra, body: RequestRejection(status: status, message: message).responseBody)
+    }
 
     private static func faultBody(_ step: FaultStep) -> String {
         #"{"error": "injected fault \#(step)"}"#

@@ -14,6 +14,7 @@ final class ChildProcess: @unchecked Sendable {
     private let output = Pipe()
     private let errors = Pipe()
     private var buffer = Data()
+    private var errorBuffer = Data()
 
     /// The folder holding this package's built products (beside the test bundle).
     static var productsFolder: URL {
@@ -40,23 +41,30 @@ final class ChildProcess: @unchecked Sendable {
 
     /// The next line of standard output, or `nil` at its end.
     func readLine() async -> String? {
-        await offThePool { self.readLineBlocking() }
+        await offThePool { Self.readLineBlocking(from: self.output, buffer: &self.buffer) }
     }
 
-    /// Waits for the end and returns the exit status, all of standard output left, and standard error.
+    /// The next line of standard error, or `nil` at its end.
+    func readErrorLine() async -> String? {
+        await offThePool { Self.readLineBlocking(from: self.errors, buffer: &self.errorBuffer) }
+    }
+
+    /// Waits for the end and returns the exit status, all of standard output left, and standard
+    /// error left (what ``readErrorLine()`` has not read).
     func finish() async -> (status: Int32, stdout: String, stderr: String) {
         await offThePool { self.finishBlocking() }
     }
 
 
-    private func readLineBlocking() -> String? {
+    /// The next line of `pipe`, read through `buffer` (which keeps what follows it).
+    private static func readLineBlocking(from pipe: Pipe, buffer: inout Data) -> String? {
         while true {
             if let newline = buffer.firstIndex(of: UInt8(ascii: "\n")) {
                 let line = String(decoding: buffer[buffer.startIndex..<newline], as: UTF8.self)
                 buffer.removeSubrange(buffer.startIndex...newline)
                 return line
             }
-            let chunk = output.fileHandleForReading.availableData
+            let chunk = pipe.fileHandleForReading.availableData
             if chunk.isEmpty {
                 guard !buffer.isEmpty else { return nil }
                 defer { buffer.removeAll() }
@@ -91,7 +99,8 @@ final class ChildProcess: @unchecked Sendable {
     private func finishBlocking() -> (status: Int32, stdout: String, stderr: String) {
         var rest = Data(buffer)
         rest.append(output.fileHandleForReading.readDataToEndOfFile())
-        let stderr = errors.fileHandleForReading.readDataToEndOfFile()
+        var stderr = errorBuffer
+        stderr.append(errors.fileHandleForReading.readDataToEndOfFile())
         process.waitUntilExit()
         return (process.terminationStatus, String(decoding: rest, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
     }
