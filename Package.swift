@@ -5,7 +5,13 @@ let package = Package(
     name: "EventSpool",
     platforms: [.macOS(.v14)],
     products: [
+        // The core: queue, processor, payload, datafile, client, and the URLSession transport.
+        // No SwiftNIO, no AsyncHTTPClient (a test guards the graph).
         .library(name: "EventSpool", targets: ["EventSpool"]),
+        // The AsyncHTTPClient transport, for servers.
+        .library(name: "EventSpoolAsyncHTTPClient", targets: ["EventSpoolAsyncHTTPClient"]),
+        // BatchEventProcessor as a swift-service-lifecycle Service.
+        .library(name: "EventSpoolServiceLifecycle", targets: ["EventSpoolServiceLifecycle"]),
         .executable(name: "eventspool", targets: ["eventspool"]),
         .library(name: "EventSpoolCollector", targets: ["EventSpoolCollector"]),
     ],
@@ -35,12 +41,24 @@ let package = Package(
             dependencies: [
                 "CSQLite",
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             plugins: ["MigrationsPlugin"]
+        ),
+        .target(
+            name: "EventSpoolAsyncHTTPClient",
+            dependencies: [
+                "EventSpool",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+        .target(
+            name: "EventSpoolServiceLifecycle",
+            dependencies: [
+                "EventSpool",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
         ),
         // A local stand-in for the Optimizely Events API, a product of its own for users' tests. It
         // reads JSON with the library's parser, so there is one way to parse JSON in the project.
@@ -58,6 +76,8 @@ let package = Package(
             name: "eventspool",
             dependencies: [
                 "EventSpool",
+                "EventSpoolAsyncHTTPClient",
+                "EventSpoolServiceLifecycle",
                 "EventSpoolCollector",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -72,7 +92,8 @@ let package = Package(
         .testTarget(
             name: "EventSpoolTests",
             dependencies: [
-                "EventSpool", "EventSpoolCollector", "eventspool", "EventSpoolTestHelper",
+                "EventSpool", "EventSpoolAsyncHTTPClient", "EventSpoolServiceLifecycle", "EventSpoolCollector",
+                "eventspool", "EventSpoolTestHelper",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             exclude: ["Fixtures"]

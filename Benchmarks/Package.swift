@@ -17,6 +17,7 @@ let package = Package(
         benchmark("DecisionBenchmarks"),
         benchmark("PipelineBenchmarks", also: [
             .product(name: "EventSpoolCollector", package: "EventSpool"),
+            .product(name: "EventSpoolAsyncHTTPClient", package: "EventSpool"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),

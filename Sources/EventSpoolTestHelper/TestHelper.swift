@@ -68,7 +68,7 @@ enum TestHelper {
         var settings = ProcessorConfiguration()
         settings.batchSize = batchSize
         settings.leaseInterval = leaseMillis / 1000
-        let processor = try BatchEventProcessor(queue: queue, configuration: settings, dispatcher: PrintingDispatcher())
+        let processor = BatchEventProcessor(queue: queue, configuration: settings, dispatcher: PrintingDispatcher())
         processor.start()
         let deadline = Date().addingTimeInterval(60)
         while Date() < deadline {

@@ -75,7 +75,7 @@ struct DecideCommand: AsyncParsableCommand {
             // The queue's own processor, not started: each event is in the file when the call
             // returns, and `eventspool run` sends it.
             let queue = try QueueOptions.openForWriting(path: db)
-            processor = try CommandFailure.guarding { () throws in try BatchEventProcessor(queue: queue) }
+            processor = BatchEventProcessor(queue: queue)
         }
         let queueing = processor.map { QueueingProcessor(processor: $0) }
         let session = ClientCallSession(config: config, eventProcessor: queueing, userProfileService: profiles,

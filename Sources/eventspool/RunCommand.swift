@@ -1,5 +1,7 @@
 import ArgumentParser
 import EventSpool
+import EventSpoolAsyncHTTPClient
+import EventSpoolServiceLifecycle
 import Foundation
 import Logging
 import ServiceLifecycle
@@ -64,17 +66,20 @@ struct RunCommand: AsyncParsableCommand {
 
         // The endpoint is checked before the queue is opened, so a refused endpoint leaves no
         // new queue file behind.
-        let dispatcher = try CommandFailure.guarding { () throws(HTTPEventDispatcher.ConfigurationError) in try HTTPEventDispatcher(configuration: dispatch) }
+        // A server's transport: AsyncHTTPClient.
+        let transport = AsyncHTTPClientTransport(configuration: .init(connectTimeout: .seconds(dispatch.connectTimeout)))
+        let dispatcher: HTTPEventDispatcher
         let eventQueue: EventQueue
         do {
+            dispatcher = try CommandFailure.guarding { () throws(HTTPEventDispatcher.ConfigurationError) in
+                try HTTPEventDispatcher(configuration: dispatch, transport: transport)
+            }
             eventQueue = try queue.openForWriting()
         } catch {
-            try? await dispatcher.shutdown()
+            try? await transport.shutdown()
             throw error
         }
-        let processor = try CommandFailure.guarding { () throws in
-            try BatchEventProcessor(queue: eventQueue, configuration: settings, dispatcher: dispatcher, logger: logger)
-        }
+        let processor = BatchEventProcessor(queue: eventQueue, configuration: settings, dispatcher: dispatcher, logger: logger)
         var services = [ServiceGroupConfiguration.ServiceConfiguration(service: processor)]
         if untilEmpty {
             services.append(.init(service: Drain(processor: processor), successTerminationBehavior: .gracefullyShutdownGroup))
@@ -85,10 +90,10 @@ struct RunCommand: AsyncParsableCommand {
         do {
             try await group.run()
         } catch {
-            try? await dispatcher.shutdown()
+            try? await transport.shutdown()
             throw CommandFailure.report("the worker failed: \(error)")
         }
-        try? await dispatcher.shutdown()
+        try? await transport.shutdown()
         if let stats = try? eventQueue.stats() {
             print("sent \(stats.eventsSent) events in \(stats.batchesSent) batches; pending \(stats.pending), in flight \(stats.inflight), dead \(stats.dead)")
         }

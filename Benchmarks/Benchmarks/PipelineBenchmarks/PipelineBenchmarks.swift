@@ -1,5 +1,6 @@
 import Benchmark
 import EventSpool
+import EventSpoolAsyncHTTPClient
 import EventSpoolCollector
 import Foundation
 import NIOCore
@@ -58,7 +59,7 @@ func endToEnd(_ label: String, endpoint: String) async -> Double {
     do {
         let queue = try EventQueue(path: try freshPath())
         let dispatcher = try httpDispatcher(to: endpoint)
-        let processor = try BatchEventProcessor(queue: queue, configuration: batchesOf100, dispatcher: dispatcher)
+        let processor = BatchEventProcessor(queue: queue, configuration: batchesOf100, dispatcher: dispatcher)
         let started = Date()
         processor.start()
         // The producer runs on a thread of its own, as an application's request handlers would,
@@ -84,11 +85,27 @@ func endToEnd(_ label: String, endpoint: String) async -> Double {
     }
 }
 
-/// The default dispatcher, sending every request to `endpoint`.
-func httpDispatcher(to endpoint: String) throws -> HTTPEventDispatcher {
+/// The HTTP dispatcher on a server's transport (AsyncHTTPClient, as `eventspool run` sends),
+/// sending every request to `endpoint`.
+func httpDispatcher(to endpoint: String) throws -> ServerDispatcher {
     var configuration = HTTPEventDispatcher.Configuration()
     configuration.endpoint = endpoint
-    return try HTTPEventDispatcher(configuration: configuration)
+    let transport = AsyncHTTPClientTransport()
+    return ServerDispatcher(dispatcher: try HTTPEventDispatcher(configuration: configuration, transport: transport), transport: transport)
+}
+
+/// An ``HTTPEventDispatcher`` with the AsyncHTTPClient transport it shuts down.
+struct ServerDispatcher: EventDispatcher {
+    let dispatcher: HTTPEventDispatcher
+    let transport: AsyncHTTPClientTransport
+
+    func dispatch(_ logEvent: LogEvent) async throws -> DispatchResponse {
+        try await dispatcher.dispatch(logEvent)
+    }
+
+    func shutdown() async throws {
+        try await transport.shutdown()
+    }
 }
 
 /// The processor settings of every benchmark here: batch size 100, the rest as by default.
@@ -170,7 +187,7 @@ let benchmarks: @Sendable () -> Void = {
         do {
             let queue = try EventQueue(path: try freshPath())
             try queueConversions(100_000, into: queue)
-            let processor = try BatchEventProcessor(queue: queue, configuration: batchesOf100, dispatcher: dispatcher)
+            let processor = BatchEventProcessor(queue: queue, configuration: batchesOf100, dispatcher: dispatcher)
             let started = Date()
             processor.start()
             try await processor.flushAndWait()
@@ -272,7 +289,7 @@ func roundTrips(inFlight: Int, endpoint: String) async {
         let dispatcher = try httpDispatcher(to: endpoint)
         var settings = ProcessorConfiguration()
         settings.maxRequestsInFlight = inFlight
-        let processor = try BatchEventProcessor(queue: queue, configuration: settings, dispatcher: dispatcher)
+        let processor = BatchEventProcessor(queue: queue, configuration: settings, dispatcher: dispatcher)
         let started = Date()
         processor.start()
         let factory = UserEventFactory(config: try ProjectConfig(datafile: datafile))

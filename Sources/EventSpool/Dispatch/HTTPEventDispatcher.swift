@@ -1,25 +1,30 @@
-import AsyncHTTPClient
 import Foundation
-import NIOCore
-import NIOHTTP1
 
-/// The default ``EventDispatcher``: one shared AsyncHTTPClient with keep-alive, a connect
-/// timeout, a request timeout, and an optional endpoint override.
+/// The ``EventDispatcher`` that sends batches over HTTP, through an ``HTTPTransport``: the
+/// default one, on ``URLSessionTransport``, or any other (the `EventSpoolAsyncHTTPClient`
+/// product's for a server).
 ///
 /// Plain `http://` is refused except for loopback hosts (a local collector), unless
-/// ``Configuration/allowInsecureHTTP`` is set: events may carry personal data.
-///
-/// Call ``shutdown()`` when done (a ``BatchEventProcessor`` does it for a dispatcher it made).
+/// ``Configuration/allowInsecureHTTP`` is set: events may carry personal data. Redirects are
+/// never followed (a redirected POST would carry the events elsewhere). Each request has the
+/// ``Configuration/requestTimeout``, and at most ``Configuration/maxResponseBytes`` of an answer
+/// are kept (for a dead letter's reason).
 ///
 /// ```swift
 /// var configuration = HTTPEventDispatcher.Configuration()
 /// configuration.endpoint = "http://127.0.0.1:8787/v1/events"
-/// let dispatcher = try HTTPEventDispatcher(configuration: configuration)
+/// let dispatcher = try HTTPEventDispatcher(configuration: configuration)  // on URLSession
 /// ```
+///
+/// A dispatcher shuts down only the transport it made itself (``shutdown()``; a
+/// ``BatchEventProcessor`` does that in `stop()` for a dispatcher it made). A transport you pass
+/// in is yours to shut down.
 public final class HTTPEventDispatcher: EventDispatcher {
     /// The dispatcher's settings.
     public struct Configuration: Sendable, Equatable {
-        /// The longest a connection may take to open, in seconds. Default 2.
+        /// The longest a connection may take to open, in seconds, for the ``URLSessionTransport``
+        /// the dispatcher makes when it is given no transport. Default 2. A transport passed in
+        /// has its own.
         public var connectTimeout: Double = 2
         /// The longest a request may take, from sending to the whole response, in seconds. Default 10.
         public var requestTimeout: Double = 10
@@ -27,14 +32,14 @@ public final class HTTPEventDispatcher: EventDispatcher {
         public var endpoint: String?
         /// Allow `http://` to hosts other than loopback.
         public var allowInsecureHTTP = false
-        /// The largest response body kept (for the dead letters' reason); the rest is discarded.
+        /// The largest response body kept (for the dead letters' reason); the rest is not read.
         public var maxResponseBytes = 64 * 1024
 
         /// The default settings.
         public init() {}
     }
 
-    /// Why a URL cannot be sent to.
+    /// Why a URL or a setting cannot be used.
     public enum ConfigurationError: Error, Sendable, Equatable, CustomStringConvertible {
         /// The URL does not parse, or has no host.
         case invalidURL(String)
@@ -57,16 +62,23 @@ public final class HTTPEventDispatcher: EventDispatcher {
 
     /// The settings in force.
     public let configuration: Configuration
-    private let client: HTTPClient
-    private let isShutDown = LockedValue(false)
+    /// The transport requests go through.
+    public let transport: any HTTPTransport
+    /// The transport this dispatcher made, and shuts down.
+    private let ownedTransport: URLSessionTransport?
     /// The last URL that passed ``check(url:allowInsecureHTTP:)``: every batch of a context goes
     /// to the same one, and parsing it again for each request cost about 1% of the pipeline.
     private let lastCheckedURL = LockedValue<String?>(nil)
 
     /// Creates a dispatcher.
     ///
+    /// - Parameters:
+    ///   - configuration: the settings.
+    ///   - transport: the transport to send through; `nil` for a ``URLSessionTransport`` with
+    ///     the configuration's connect timeout, which the dispatcher owns and ``shutdown()``
+    ///     shuts down.
     /// - Throws: ``ConfigurationError`` for an unusable endpoint or timeout.
-    public init(configuration: Configuration = Configuration()) throws(ConfigurationError) {
+    public init(configuration: Configuration = Configuration(), transport: (any HTTPTransport)? = nil) throws(ConfigurationError) {
         for (name, value) in [("connectTimeout", configuration.connectTimeout), ("requestTimeout", configuration.requestTimeout)]
         where !(value > 0 && value.isFinite) {
             throw .invalidTimeout(name: name, value: value)
@@ -75,13 +87,28 @@ public final class HTTPEventDispatcher: EventDispatcher {
             try Self.check(url: endpoint, allowInsecureHTTP: configuration.allowInsecureHTTP)
         }
         self.configuration = configuration
-        var clientConfiguration = HTTPClient.Configuration()
-        clientConfiguration.timeout = .init(
-            connect: .milliseconds(Int64(configuration.connectTimeout * 1000)),
-            read: .milliseconds(Int64(configuration.requestTimeout * 1000))
-        )
-        clientConfiguration.redirectConfiguration = .disallow
-        client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfiguration)
+        if let transport {
+            self.transport = transport
+            ownedTransport = nil
+        } else {
+            let owned = URLSessionTransport(configuration: .init(connectTimeout: .seconds(configuration.connectTimeout)))
+            self.transport = owned
+            ownedTransport = owned
+        }
+    }
+
+    /// The dispatcher a processor makes when it is given none: default settings, on a
+    /// ``URLSessionTransport`` of its own.
+    static func makeDefault() -> HTTPEventDispatcher {
+        let configuration = Configuration()
+        let transport = URLSessionTransport(configuration: .init(connectTimeout: .seconds(configuration.connectTimeout)))
+        return HTTPEventDispatcher(validated: configuration, transport: transport, owned: transport)
+    }
+
+    private init(validated configuration: Configuration, transport: any HTTPTransport, owned: URLSessionTransport?) {
+        self.configuration = configuration
+        self.transport = transport
+        ownedTransport = owned
     }
 
     /// Checks that events may be sent to `url` (``SecureURLRule``: plain `http://` only to
@@ -100,41 +127,18 @@ public final class HTTPEventDispatcher: EventDispatcher {
             try Self.check(url: url, allowInsecureHTTP: configuration.allowInsecureHTTP)
             lastCheckedURL.withLock { $0 = url }
         }
-        var request = HTTPClientRequest(url: url)
-        request.method = HTTPMethod(rawValue: logEvent.httpVerb)
-        for (name, value) in logEvent.headers.sorted(by: { $0.key < $1.key }) {
-            request.headers.add(name: name, value: value)
-        }
-        request.body = .bytes(ByteBuffer(bytes: logEvent.body))
-        let response = try await client.execute(request, timeout: .milliseconds(Int64(configuration.requestTimeout * 1000)))
-        var kept: [UInt8] = []
-        for try await var chunk in response.body where kept.count < configuration.maxResponseBytes {
-            let room = configuration.maxResponseBytes - kept.count
-            kept += chunk.readBytes(length: min(room, chunk.readableBytes)) ?? []
-        }
-        return DispatchResponse(
-            status: Int(response.status.code),
-            headers: response.headers.map { (name: $0.name, value: $0.value) },
-            body: kept
+        let request = HTTPRequest(
+            method: logEvent.httpVerb, url: url,
+            headers: logEvent.headers.sorted { $0.key < $1.key }.map { HTTPHeader(name: $0.key, value: $0.value) },
+            body: logEvent.body, timeout: .seconds(configuration.requestTimeout), redirects: .refuse,
+            maxResponseBytes: configuration.maxResponseBytes
         )
+        return try await transport.send(request)
     }
 
-    /// Closes the client's connections. Idempotent.
+    /// Shuts down the transport the dispatcher made itself (none when it was given one).
+    /// Idempotent.
     public func shutdown() async throws {
-        if claimShutdown() { try await client.shutdown().get() }
-    }
-
-    /// A dispatcher dropped without ``shutdown()`` still closes its client: without this,
-    /// AsyncHTTPClient stops a debug build when the client is released while running.
-    deinit {
-        if claimShutdown() { client.shutdown().whenComplete { _ in } }
-    }
-
-    /// `true` for the one caller that gets to shut the client down.
-    private func claimShutdown() -> Bool {
-        isShutDown.withLock { done in
-            defer { done = true }
-            return !done
-        }
+        ownedTransport?.shutdown()
     }
 }

@@ -1,6 +1,5 @@
 import Foundation
 import Logging
-import ServiceLifecycle
 
 /// Batches user events from a durable queue and sends them to the Events API: the reference
 /// SDK's `BatchEventProcessor`, on SQLite (spec §5–§8).
@@ -25,13 +24,9 @@ import ServiceLifecycle
 /// await processor.stop()     // sends what is pending, waits at most timeoutInterval
 /// ```
 ///
-/// In a server, run it in a `ServiceGroup` so SIGTERM and SIGINT stop it gracefully:
-///
-/// ```swift
-/// let group = ServiceGroup(services: [processor], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
-/// try await group.run()
-/// ```
-public final class BatchEventProcessor: Service, Sendable {
+/// In a server, add the `EventSpoolServiceLifecycle` product: it makes the processor a
+/// swift-service-lifecycle `Service`, so a `ServiceGroup` stops it on SIGTERM and SIGINT.
+public final class BatchEventProcessor: Sendable {
     /// The durable queue.
     public let queue: EventQueue
     /// The effective settings (invalid values replaced by defaults).
@@ -61,7 +56,7 @@ public final class BatchEventProcessor: Service, Sendable {
     ///   - queue: the queue; its clock is the processor's clock.
     ///   - configuration: the settings; invalid values fall back to defaults with a warning.
     ///   - dispatcher: sends the requests; `nil` for an ``HTTPEventDispatcher`` with default
-    ///     settings, which the processor shuts down in `stop()`.
+    ///     settings on a ``URLSessionTransport``, which the processor shuts down in `stop()`.
     ///   - notificationCenter: listeners of `logEvent`, dispatch outcomes and `configUpdate`.
     ///   - logger: where the processor logs (silent by default). Event payloads are logged at
     ///     debug level at most.
@@ -71,7 +66,7 @@ public final class BatchEventProcessor: Service, Sendable {
         dispatcher: (any EventDispatcher)? = nil,
         notificationCenter: EventNotificationCenter = EventNotificationCenter(),
         logger: Logger = UserEventFactory.silentLogger
-    ) throws(HTTPEventDispatcher.ConfigurationError) {
+    ) {
         self.queue = queue
         self.settings = configuration.validated(logger: logger)
         self.notificationCenter = notificationCenter
@@ -81,7 +76,7 @@ public final class BatchEventProcessor: Service, Sendable {
             self.dispatcher = dispatcher
             self.ownedDispatcher = nil
         } else {
-            let owned = try HTTPEventDispatcher()
+            let owned = HTTPEventDispatcher.makeDefault()
             self.dispatcher = owned
             self.ownedDispatcher = owned
         }
@@ -111,8 +106,8 @@ public final class BatchEventProcessor: Service, Sendable {
         notificationCenter: EventNotificationCenter = EventNotificationCenter(),
         logger: Logger = UserEventFactory.silentLogger
     ) throws {
-        try self.init(
-            queue: EventQueue(path: queuePath, configuration: queueConfiguration),
+        self.init(
+            queue: try EventQueue(path: queuePath, configuration: queueConfiguration),
             configuration: configuration, dispatcher: dispatcher,
             notificationCenter: notificationCenter, logger: logger
         )
@@ -253,13 +248,5 @@ public final class BatchEventProcessor: Service, Sendable {
             return state.stopWaiters
         }
         for waiter in waiters { waiter.resume() }
-    }
-
-    /// Runs the processor as a swift-service-lifecycle `Service`: starts it, and on graceful
-    /// shutdown (SIGTERM, SIGINT in a `ServiceGroup`) or cancellation stops it as `stop()` does.
-    public func run() async throws {
-        start()
-        try? await gracefulShutdown()
-        await stop()
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import EventSpool
+import EventSpoolAsyncHTTPClient
 import EventSpoolCollector
 import Foundation
 import Synchronization
@@ -39,15 +40,17 @@ struct DemoCommand: AsyncParsableCommand {
 
         var dispatch = HTTPEventDispatcher.Configuration()
         dispatch.endpoint = collector.url.absoluteString
-        dispatch.connectTimeout = 1
         dispatch.requestTimeout = 1
-        let dispatcher = try CommandFailure.guarding { () throws(HTTPEventDispatcher.ConfigurationError) in try HTTPEventDispatcher(configuration: dispatch) }
+        let transport = AsyncHTTPClientTransport(configuration: .init(connectTimeout: .seconds(1)))
+        let dispatcher = try CommandFailure.guarding { () throws(HTTPEventDispatcher.ConfigurationError) in
+            try HTTPEventDispatcher(configuration: dispatch, transport: transport)
+        }
         var settings = ProcessorConfiguration()
         settings.batchSize = 50
         settings.flushInterval = 0.5
         settings.leaseInterval = 6
         settings.retry = RetryPolicy(baseDelay: 0.1, maxDelay: 1, maxAttempts: 10, maxAge: 3_600)
-        let processor = try CommandFailure.guarding { () throws in try BatchEventProcessor(queue: queue, configuration: settings, dispatcher: dispatcher) }
+        let processor = BatchEventProcessor(queue: queue, configuration: settings, dispatcher: dispatcher)
 
         let requests = RequestCount()
         processor.notificationCenter.addListener(for: .logEvent) { _ in requests.increment() }
@@ -85,7 +88,7 @@ struct DemoCommand: AsyncParsableCommand {
         let elapsed = Date().timeIntervalSince(started)
         display.show(queued: queued, stats: stats, final: true)
         await processor.stop()
-        try? await dispatcher.shutdown()
+        try? await transport.shutdown()
         try? await collector.shutdown()
 
         let totals = try CommandFailure.guarding { () throws(QueueError) in try queue.stats() }

@@ -11,7 +11,7 @@ struct DispatchDecisionTests {
     }
 
     func response(_ status: Int, _ headers: [(name: String, value: String)] = [], body: String = "") -> DispatchDecision.Result {
-        .response(DispatchResponse(status: status, headers: headers, body: Array(body.utf8)))
+        .response(DispatchResponse(status: status, headers: headers.map { HTTPHeader(name: $0.name, value: $0.value) }, body: Array(body.utf8)))
     }
 
     @Test func everyTwoHundredStatusIsSent() {

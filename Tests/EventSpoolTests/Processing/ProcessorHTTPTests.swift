@@ -1,5 +1,6 @@
 import EventSpoolCollector
 import Foundation
+import EventSpoolServiceLifecycle
 import ServiceLifecycle
 import Testing
 @testable import EventSpool

@@ -84,7 +84,7 @@ enum Proof {
         var queueConfiguration = queueConfiguration
         queueConfiguration.logger = logger
         let queue = try EventQueue(path: path, configuration: queueConfiguration)
-        let processor = try BatchEventProcessor(queue: queue, configuration: settings, dispatcher: dispatcher, notificationCenter: center, logger: logger)
+        let processor = BatchEventProcessor(queue: queue, configuration: settings, dispatcher: dispatcher, notificationCenter: center, logger: logger)
         return (processor, dispatcher)
     }
 

@@ -82,47 +82,6 @@ extension ProofSuite {
             #expect(Self.mode(foreign) == 0o644)
         }
 
-        @Test(arguments: [
-            ("http://example.com/v1/events", false),
-            ("HTTP://EXAMPLE.COM/v1/events", false),
-            ("http://127.0.0.1.example.com/v1/events", false),
-            ("http://localhost.example.com/v1/events", false),
-            ("http://127.0.0.1@example.com/v1/events", false),
-            ("http://10.0.0.1/v1/events", false),
-            ("http://0.0.0.0/v1/events", false),
-            ("ftp://127.0.0.1/v1/events", false),
-            ("http://127.0.0.1:8080/v1/events", true),
-            ("http://127.1.2.3/v1/events", true),
-            ("http://localhost/v1/events", true),
-            ("http://[::1]:8080/v1/events", true),
-            ("https://example.com/v1/events", true),
-        ])
-        func plainHTTPIsRefusedUnlessLoopback(url: String, allowed: Bool) async throws {
-            var configuration = HTTPEventDispatcher.Configuration()
-            configuration.endpoint = url
-            let made = Result { () throws(HTTPEventDispatcher.ConfigurationError) in try HTTPEventDispatcher(configuration: configuration) }
-            if case .success(let dispatcher) = made {
-                #expect(allowed, "\(url) must be refused")
-                try await dispatcher.shutdown()
-            } else {
-                #expect(!allowed, "\(url) must be allowed")
-            }
-        }
-
-        @Test func plainHTTPToAnotherHostIsAllowedOnlyExplicitly() async throws {
-            var configuration = HTTPEventDispatcher.Configuration()
-            configuration.endpoint = "http://example.com/v1/events"
-            configuration.allowInsecureHTTP = true
-            let dispatcher = try HTTPEventDispatcher(configuration: configuration)
-            try await dispatcher.shutdown()
-            // Without an endpoint, a LogEvent's own URL is checked at dispatch time too.
-            let plain = try HTTPEventDispatcher()
-            var logEvent = LogEvent.batch(context: QueueFixtures.context, visitors: [QueueFixtures.event(1).visitorJSON])
-            logEvent.url = "http://logx.optimizely.com/v1/events"
-            await #expect(throws: HTTPEventDispatcher.ConfigurationError.insecureURL(logEvent.url)) { _ = try await plain.dispatch(logEvent) }
-            try await plain.shutdown()
-        }
-
         @Test func runRefusesAPlainHTTPEndpointInOneLine() async throws {
             let refused = try await Proof.eventspool(["run", "--db", db, "--until-empty", "--endpoint", "http://example.com/v1/events"])
             #expect(refused.status != 0)

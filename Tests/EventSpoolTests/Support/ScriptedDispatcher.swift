@@ -40,7 +40,7 @@ final class ScriptedDispatcher: EventDispatcher {
         }
         switch step {
         case .status(let status, let headers, let body):
-            return DispatchResponse(status: status, headers: headers, body: Array(body.utf8))
+            return DispatchResponse(status: status, headers: headers.map { HTTPHeader(name: $0.name, value: $0.value) }, body: Array(body.utf8))
         case .failure(let description):
             throw ScriptedFailure(description: description)
         case .hang:
