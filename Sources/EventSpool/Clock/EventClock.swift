@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 
 /// The one source of time for EventSpool: wall-clock milliseconds since the Unix epoch, and a
 /// way to sleep until a time.
@@ -53,11 +52,11 @@ public final class ManualEventClock: EventClock {
         }
     }
 
-    private let state: Mutex<State>
+    private let state: LockedValue<State>
 
     /// Creates a clock showing `nowMillis`.
     public init(nowMillis: Int64 = 1_700_000_000_000) {
-        state = Mutex(State(now: nowMillis))
+        state = LockedValue(State(now: nowMillis))
     }
 
     public func nowMillis() -> Int64 { state.withLock { $0.now } }

@@ -15,11 +15,11 @@ func trackPurchases(datafile: String, queueFile: String) async throws {
         attributes: ["browser": "chrome", "age": 31],
         tags: ["revenue": 1999, "value": 19.99]
     )
-    try processor.process(purchase)
+    try await processor.process(purchase)
     let impression = try factory.makeImpression(
         experimentKey: "checkout_button_test", variationKey: "blue_button", userId: "alice"
     )
-    try processor.process(impression)
+    try await processor.process(impression)
 
     // On shutdown: send what is pending, waiting at most timeoutInterval.
     await processor.stop()
