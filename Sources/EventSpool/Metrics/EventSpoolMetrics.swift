@@ -16,7 +16,7 @@
 /// | `eventspool.queue.pending` | gauge | | events waiting to be sent (not yet in a batch, or in a batch waiting for its retry) |
 /// | `eventspool.queue.oldest_pending_age` | gauge | | seconds the oldest pending event has waited (0 when none) |
 /// | `eventspool.dispatch.duration` | timer | `status`: `2xx`, `3xx`, `4xx`, `5xx`, `error` | how long each request took, from its start to its response or failure (`error`: no response) |
-public enum EventSpoolMetrics {
+public enum EventSpoolMetrics: Sendable {
     /// `eventspool.events.appended`: a counter of events written by `process`.
     public static let eventsAppended = "eventspool.events.appended"
     /// `eventspool.events.sent`: a counter of events of batches answered 2xx.

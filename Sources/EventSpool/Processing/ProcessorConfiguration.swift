@@ -36,7 +36,7 @@ public struct ProcessorConfiguration: Sendable, Equatable {
     public var pruneInterval: Double = Defaults.pruneInterval
 
     /// The defaults of the reference SDK and of EventSpool.
-    public enum Defaults {
+    public enum Defaults: Sendable {
         /// `batchSize`
         public static let batchSize = 10
         /// `flushInterval`, seconds
@@ -90,7 +90,7 @@ public struct ProcessorConfiguration: Sendable, Equatable {
     var leaseMillis: Int64 { Int64(leaseInterval * 1000) }
 
     /// The batch limits these settings give.
-    public var batchLimits: BatchLimits { BatchLimits(maxEvents: batchSize, maxBytes: maxBatchBytes) }
+    package var batchLimits: BatchLimits { BatchLimits(maxEvents: batchSize, maxBytes: maxBatchBytes) }
 }
 
 /// When a failed batch is retried and when it is given up (spec §6): capped exponential

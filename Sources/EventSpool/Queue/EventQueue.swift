@@ -228,7 +228,7 @@ public final class EventQueue: Sendable {
     /// has committed a change since the last call: SQLite's `PRAGMA data_version`, one read of
     /// the shared log index, no I/O. The first call answers `true`. A running worker asks on a
     /// modest timer, to see other processes' appends.
-    public func hasChangedElsewhere() throws(QueueError) -> Bool {
+    package func hasChangedElsewhere() throws(QueueError) -> Bool {
         do {
             return try state.withLock { state in
                 let version = try state.connection.queryOne("PRAGMA data_version") { $0.int64(0) } ?? 0
