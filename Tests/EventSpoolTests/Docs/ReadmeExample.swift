@@ -1,12 +1,13 @@
-// The embedding example of the README, verbatim: it must compile, and `ReadmeTests` checks
-// that the README still shows exactly this code.
+// The embedding example of the README, verbatim: it must compile, `ReadmeTests` checks that
+// the README still shows exactly this code, and runs it against the local collector.
 import EventSpool
 import Foundation
 
-func trackPurchases(datafile: String, queueFile: String) async throws {
+// dispatcher: nil sends to the Events API over URLSession; a test passes one for a collector.
+func trackPurchases(datafile: String, queueFile: String, dispatcher: (any EventDispatcher)? = nil) async throws {
     let config = try ProjectConfig(datafile: datafile)
     let factory = UserEventFactory(config: config)
-    let processor = try BatchEventProcessor(queuePath: queueFile)
+    let processor = try BatchEventProcessor(queuePath: queueFile, dispatcher: dispatcher)
     processor.start()
 
     // Durable when `process` returns: a crash from here on loses nothing.

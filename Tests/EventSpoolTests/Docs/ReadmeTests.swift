@@ -1,5 +1,7 @@
+import EventSpoolCollector
 import Foundation
 import Testing
+@testable import EventSpool
 
 /// Every command in the README runs, so none of them rots: the `sh` blocks are run in order in
 /// a temporary folder with the built `eventspool`; the `console` blocks (the test command itself,
@@ -90,6 +92,25 @@ struct ReadmeTests {
         let compiled = try String(contentsOf: Self.root.appendingPathComponent("Tests/EventSpoolTests/Docs/ReadmeExample.swift"), encoding: .utf8)
         #expect(compiled.contains(example))
         #expect(example.split(separator: "\n").count <= 30)
+    }
+
+    /// The embedding example runs as a user would run it, on the core's own transport
+    /// (URLSession), against the local collector: both events arrive, and the queue says sent.
+    @Test func theEmbeddingExampleSendsItsEventsOverURLSession() async throws {
+        let folder = TemporaryFolder()
+        let collector = try await Collector.start()
+        var configuration = HTTPEventDispatcher.Configuration()
+        configuration.endpoint = collector.url.absoluteString
+        let dispatcher = try HTTPEventDispatcher(configuration: configuration)
+        #expect(dispatcher.transport is URLSessionTransport)
+        let datafile = String(decoding: try ConformanceFixtures.data("datafile.json"), as: UTF8.self)
+        try await trackPurchases(datafile: datafile, queueFile: folder.file("events.sqlite"), dispatcher: dispatcher)
+        let received = await collector.requests.compactMap(\.batch)
+        #expect(received.flatMap(\.uuids).count == 2)
+        let stats = try EventQueue(path: folder.file("events.sqlite")).stats()
+        #expect(stats.sent == 2 && stats.pending == 0 && stats.inflight == 0)
+        try await dispatcher.shutdown()
+        try await collector.shutdown()
     }
 
     @Test func theDecidingExampleIsTheCompiledOneInTenLines() throws {
