@@ -21,10 +21,12 @@ public struct SystemEventClock: EventClock {
     /// Creates the system clock.
     public init() {}
 
+    /// The system's wall clock, in milliseconds since the Unix epoch.
     public func nowMillis() -> Int64 {
         Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))
     }
 
+    /// Sleeps (`Task.sleep`) until the wall clock reads `deadlineMillis`.
     public func sleep(untilMillis deadlineMillis: Int64) async throws {
         let delay = deadlineMillis - nowMillis()
         if delay > 0 { try await Task.sleep(nanoseconds: UInt64(delay) * 1_000_000) }
@@ -59,8 +61,13 @@ public final class ManualEventClock: EventClock {
         state = LockedValue(State(now: nowMillis))
     }
 
+    /// The time the clock shows.
     public func nowMillis() -> Int64 { state.withLock { $0.now } }
 
+    /// Returns once the clock is moved to `deadlineMillis` or later (by ``advance(byMillis:)`` or
+    /// ``set(millis:)``); at once when it already shows that time.
+    ///
+    /// - Throws: `CancellationError` when the calling task is cancelled first.
     public func sleep(untilMillis deadlineMillis: Int64) async throws {
         let id = state.withLock { state in
             defer { state.nextSleeper += 1 }

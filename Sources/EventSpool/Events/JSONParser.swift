@@ -65,6 +65,7 @@ public struct JSONParseError: Error, Sendable, Hashable, CustomStringConvertible
         self.offset = offset
     }
 
+    /// What is wrong and where, in one line (with the byte offset).
     public var description: String {
         let what: String
         switch reason {

@@ -14,7 +14,7 @@ extension BatchEventProcessor {
     /// and will be sent.
     ///
     /// - Throws: ``ProcessorError/cancelled`` when the task was cancelled before the write
-    ///   began (nothing was written); otherwise as ``process(_:)-(UserEvent)``.
+    ///   began (nothing was written); otherwise as ``process(_:)-60ovx``.
     public func process(_ event: UserEvent) async throws(ProcessorError) {
         try await process(event.serialized())
     }
@@ -23,7 +23,7 @@ extension BatchEventProcessor {
     /// this returns.
     ///
     /// - Throws: ``ProcessorError/cancelled`` when the task was cancelled before the write
-    ///   began; otherwise as ``process(_:)-(SerializedEvent)``.
+    ///   began; otherwise as ``process(_:)-66yy1``.
     public func process(_ event: SerializedEvent) async throws(ProcessorError) {
         try await writes.run { () throws(ProcessorError) in try self.process(event) }
     }
@@ -34,7 +34,7 @@ extension BatchEventProcessor {
     /// - Returns: what happened to each event, in order (appended, a duplicate, or refused at
     ///   a bound).
     /// - Throws: ``ProcessorError/cancelled`` when the task was cancelled before the write
-    ///   began; otherwise as ``process(contentsOf:)-([SerializedEvent])``.
+    ///   began; otherwise as ``process(contentsOf:)-67ofk``.
     @discardableResult
     public func process(contentsOf events: [SerializedEvent]) async throws(ProcessorError) -> [AppendOutcome] {
         try await writes.run { () throws(ProcessorError) in try self.process(contentsOf: events) }

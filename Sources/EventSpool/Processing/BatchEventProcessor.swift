@@ -130,7 +130,7 @@ public final class BatchEventProcessor: Sendable {
     ///
     /// Works before `start()` too: the event waits in the file. The write runs on the calling
     /// thread; in async code use `try await process(event)` instead, which runs it off Swift's
-    /// cooperative pool (see ``process(_:)-(UserEvent)``'s async overload).
+    /// cooperative pool (the async ``process(_:)-1el13``).
     ///
     /// - Throws: ``ProcessorError/stopped`` after `stop()`; ``ProcessorError/eventTooLarge(uuid:bodyBytes:maxBatchBytes:)``;
     ///   ``ProcessorError/queue(_:)`` for a duplicate uuid, a full queue or a full disk.
@@ -150,7 +150,7 @@ public final class BatchEventProcessor: Sendable {
     }
 
     /// Writes many serialized events to the queue in one transaction; all of them are durable
-    /// when this returns, and will be sent. Cheaper per event than ``process(_:)-(SerializedEvent)``
+    /// when this returns, and will be sent. Cheaper per event than ``process(_:)-66yy1``
     /// when events come in groups (an import, a relay, a client that batches).
     ///
     /// - Returns: what happened to each event, in order: appended, or not written because its

@@ -14,6 +14,7 @@ public enum ProcessorError: Error, Sendable, Equatable, CustomStringConvertible 
     /// The queue refused the event (duplicate uuid, full, disk full, …); nothing was written.
     case queue(QueueError)
 
+    /// What went wrong, in one line.
     public var description: String {
         switch self {
         case .stopped:

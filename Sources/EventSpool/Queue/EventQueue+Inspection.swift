@@ -39,7 +39,7 @@ extension EventQueue {
     /// Events oldest first, in every state or in one.
     ///
     /// - Parameters:
-    ///   - state: only events in this state; all when `nil`.
+    ///   - filter: only events in this state; all when `nil`.
     ///   - limit: at most this many; no limit when `nil`.
     public func list(state filter: EventState? = nil, limit: Int? = 100) throws(QueueError) -> [QueuedEventInfo] {
         // An event in a batch is in its batch's state (a batch waiting for its retry: pending).
