@@ -1,18 +1,7 @@
 /// A datafile request to make: what ``DatafilePollingStateMachine`` asks its driver to send.
 package struct DatafileRequest: Sendable, Hashable {
-    /// One request header.
-    package struct Header: Sendable, Hashable {
-        /// The header's name.
-        package var name: String
-        /// Its value.
-        package var value: String
-
-        /// A header.
-        package init(name: String, value: String) {
-            self.name = name
-            self.value = value
-        }
-    }
+    /// One request header: the transports' own ``HTTPHeader``, so a request goes out as it is.
+    package typealias Header = HTTPHeader
 
     /// Always `GET`.
     package var method: String
@@ -37,6 +26,6 @@ package struct DatafileRequest: Sendable, Hashable {
 
     /// The first value of the header `name`, compared without regard to case.
     package func header(_ name: String) -> String? {
-        headers.first { $0.name.lowercased() == name.lowercased() }?.value
+        headers.first(named: name)
     }
 }

@@ -26,4 +26,10 @@ package struct DatafileResponse: Sendable, Hashable {
         }
         self.init(status: status, lastModified: header("last-modified"), retryAfter: header("retry-after"), body: body)
     }
+
+    /// The polling view of a transport's response: its status, the two headers polling reads,
+    /// and its body.
+    package init(_ response: HTTPResponse) {
+        self.init(status: response.status, lastModified: response.header("Last-Modified"), retryAfter: response.header("Retry-After"), body: response.body)
+    }
 }

@@ -84,20 +84,8 @@ struct ProcessorAsyncTests {
     }
 
     @Test func awaitedWritesThatReturnedSurviveSigkill() async throws {
-        var acknowledged: Set<String> = []
-        var generator = SystemRandomNumberGenerator()
-        for _ in 0..<max(2, QueueCrashTests.rounds / 2) {
-            let child = try ChildProcess("EventSpoolTestHelper", ["process-async", path, "100000"])
-            let target = Int.random(in: 50...1_000, using: &generator)
-            var seen = 0
-            while seen < target, let line = await child.readLine() {
-                if line.hasPrefix("ok ") { acknowledged.insert(String(line.dropFirst(3))) }
-                seen += 1
-            }
-            child.kill()
-            while let line = await child.readLine() {
-                if line.hasPrefix("ok ") { acknowledged.insert(String(line.dropFirst(3))) }
-            }
+        let acknowledged = try await KilledWriters.acknowledged(rounds: max(2, QueueCrashTests.rounds / 2), lines: 50...1_000) { _ in
+            ["process-async", path, "100000"]
         }
         #expect(acknowledged.count >= 100)
         let stored = Set(try RawDatabase(path).strings("SELECT uuid FROM events"))
