@@ -57,6 +57,11 @@ public final class AsyncHTTPClientTransport: HTTPTransport {
         ownsClient = false
     }
 
+    /// Sends `request` on the client, within the request's timeout (redirects included), following
+    /// redirects as its policy says and keeping at most its body cap.
+    ///
+    /// - Throws: ``EventSpool/HTTPTransportError`` when there is no answer; `CancellationError`
+    ///   when the calling task is cancelled.
     public func send(_ request: EventSpool.HTTPRequest) async throws -> EventSpool.HTTPResponse {
         guard !isShutDown.withLock({ $0 }) else { throw HTTPTransportError.shutDown }
         let deadline = NIODeadline.now() + .nanoseconds(Self.nanoseconds(request.timeout))

@@ -11,6 +11,8 @@ import Foundation
 /// - `send DB BATCHSIZE LEASEMS`: runs a processor (lease LEASEMS) whose dispatcher answers 204
 ///   at once and prints `sent UUID` for every event of every request, until nothing is
 ///   pending or in flight; then prints `done` (or fails after a minute).
+/// - `process-async DB COUNT`: writes COUNT synthetic events through a processor's async
+///   `process` (the processor is never started); after each call returns, prints `ok UUID`.
 /// - `memory-statistics DB`: turns off SQLite's memory statistics before any connection (prints
 ///   `disabled true|false`), then appends one event (prints `ok UUID`).
 @main
@@ -47,6 +49,14 @@ enum TestHelper {
                 }
                 emit("claimed \(batch.id) \(batch.visitors.joined(separator: ",").utf8.count) \(batch.uuids.joined(separator: " "))\n")
                 while true { sleep(60) }
+            case "process-async":
+                let count = arguments.count > 3 ? Int(arguments[3]) ?? 1000 : 1000
+                let processor = BatchEventProcessor(queue: queue, dispatcher: PrintingDispatcher())
+                for index in 0..<count {
+                    let event = syntheticEvent(index)
+                    try await processor.process(event)
+                    emit("ok \(event.uuid)\n")
+                }
             case "memory-statistics":
                 let event = syntheticEvent(0)
                 try queue.append(event)

@@ -11,7 +11,9 @@ import Logging
 /// print(outcome.jsonLine(call: 0))
 /// ```
 ///
-/// Not thread-safe: one session is driven by one caller, one call at a time.
+/// Not `Sendable`, and not thread-safe: it keeps the session's forced decisions in plain stored
+/// properties, so one session is driven by one caller, one call at a time (as `eventspool
+/// decide` reads one line after another). Give each concurrent caller a session of its own.
 public final class ClientCallSession {
     /// The client the calls run on.
     public let client: OptimizelyClient

@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 
 /// The one source of time for EventSpool: wall-clock milliseconds since the Unix epoch, and a
 /// way to sleep until a time.
@@ -22,10 +21,12 @@ public struct SystemEventClock: EventClock {
     /// Creates the system clock.
     public init() {}
 
+    /// The system's wall clock, in milliseconds since the Unix epoch.
     public func nowMillis() -> Int64 {
         Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))
     }
 
+    /// Sleeps (`Task.sleep`) until the wall clock reads `deadlineMillis`.
     public func sleep(untilMillis deadlineMillis: Int64) async throws {
         let delay = deadlineMillis - nowMillis()
         if delay > 0 { try await Task.sleep(nanoseconds: UInt64(delay) * 1_000_000) }
@@ -53,15 +54,20 @@ public final class ManualEventClock: EventClock {
         }
     }
 
-    private let state: Mutex<State>
+    private let state: LockedValue<State>
 
     /// Creates a clock showing `nowMillis`.
     public init(nowMillis: Int64 = 1_700_000_000_000) {
-        state = Mutex(State(now: nowMillis))
+        state = LockedValue(State(now: nowMillis))
     }
 
+    /// The time the clock shows.
     public func nowMillis() -> Int64 { state.withLock { $0.now } }
 
+    /// Returns once the clock is moved to `deadlineMillis` or later (by ``advance(byMillis:)`` or
+    /// ``set(millis:)``); at once when it already shows that time.
+    ///
+    /// - Throws: `CancellationError` when the calling task is cancelled first.
     public func sleep(untilMillis deadlineMillis: Int64) async throws {
         let id = state.withLock { state in
             defer { state.nextSleeper += 1 }

@@ -3,23 +3,23 @@
 ///
 /// The reference compares the revision alone, so a datafile of another project with the same
 /// revision is ignored; EventSpool compares both (`decisions.md` §19).
-public struct DatafileIdentity: Sendable, Hashable, CustomStringConvertible {
+package struct DatafileIdentity: Sendable, Hashable, CustomStringConvertible {
     /// `projectId`.
-    public var projectId: String
+    package var projectId: String
     /// `revision`.
-    public var revision: String
+    package var revision: String
 
     /// An identity.
-    public init(projectId: String, revision: String) {
+    package init(projectId: String, revision: String) {
         self.projectId = projectId
         self.revision = revision
     }
 
     /// The identity of a parsed datafile.
-    public init(_ config: ProjectConfig) {
+    package init(_ config: ProjectConfig) {
         self.init(projectId: config.projectId, revision: config.revision)
     }
 
     /// `project 123 revision 45`.
-    public var description: String { "project \(projectId) revision \(revision)" }
+    package var description: String { "project \(projectId) revision \(revision)" }
 }

@@ -1,5 +1,5 @@
 /// What ``DatafilePollingStateMachine`` asks its driver to do, in the order given.
-public enum DatafilePollingAction: Sendable, Hashable {
+package enum DatafilePollingAction: Sendable, Hashable {
     /// Send this request, then report ``DatafilePollingStateMachine/responseReceived(_:nowMillis:jitter:)``
     /// or ``DatafilePollingStateMachine/transportFailed(_:nowMillis:jitter:)``.
     case fetch(DatafileRequest)
@@ -24,7 +24,7 @@ public enum DatafilePollingAction: Sendable, Hashable {
 }
 
 /// How the wait for the first datafile ended.
-public enum DatafileReadiness: Sendable, Hashable {
+package enum DatafileReadiness: Sendable, Hashable {
     /// A datafile was given at start: it serves at once, while the first fetch runs.
     case bundledDatafile
     /// The first datafile was fetched and accepted.

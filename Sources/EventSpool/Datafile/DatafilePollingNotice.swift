@@ -1,16 +1,16 @@
 import Logging
 
 /// Something polling wants logged, with the level and the words to log it with.
-public enum DatafilePollingNotice: Sendable, Hashable, CustomStringConvertible {
+package enum DatafilePollingNotice: Sendable, Hashable, CustomStringConvertible {
     /// How a fetch failed.
-    public enum Failure: Sendable, Hashable, CustomStringConvertible {
+    package enum Failure: Sendable, Hashable, CustomStringConvertible {
         /// The server answered with this status (neither 2xx nor 304).
         case status(Int)
         /// No answer: connection refused or reset, timeout, TLS failure; the text says which.
         case transport(String)
 
         /// `HTTP 503`, or the transport's text.
-        public var description: String {
+        package var description: String {
             switch self {
             case .status(let status): "HTTP \(status)"
             case .transport(let reason): reason
@@ -30,7 +30,7 @@ public enum DatafilePollingNotice: Sendable, Hashable, CustomStringConvertible {
     case sameRevision(DatafileIdentity)
 
     /// The level to log at: debug for what changes nothing, warning for failures.
-    public var level: Logger.Level {
+    package var level: Logger.Level {
         switch self {
         case .notModified, .sameRevision: .debug
         case .fetchFailed, .datafileRejected: .warning
@@ -38,7 +38,7 @@ public enum DatafilePollingNotice: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The message.
-    public var description: String {
+    package var description: String {
         switch self {
         case .notModified(let url, let since):
             "datafile from \(url) not modified since \(since ?? "the last poll"); config unchanged"

@@ -49,7 +49,7 @@ public struct DatafilePollingSettings: Sendable, Equatable {
     public var allowInsecureHTTP = false
 
     /// The defaults of the reference SDK and of EventSpool.
-    public enum Defaults {
+    public enum Defaults: Sendable {
         /// The public datafile's URL template (`enums.ConfigManager.DATAFILE_URL_TEMPLATE`).
         public static let urlTemplate = "https://cdn.optimizely.com/datafiles/{sdk_key}.json"
         /// The authenticated datafile's URL template, used with an access token.

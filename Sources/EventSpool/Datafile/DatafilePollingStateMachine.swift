@@ -36,9 +36,9 @@
 ///
 /// An event that does not fit the current phase (a response when no request is out, a late
 /// verdict after ``stop()``) is ignored and answers no action.
-public struct DatafilePollingStateMachine: Sendable {
+package struct DatafilePollingStateMachine: Sendable {
     /// Where polling is.
-    public enum Phase: Sendable, Hashable {
+    package enum Phase: Sendable, Hashable {
         /// Not started.
         case idle
         /// A request is out: try `attempt` of the current poll.
@@ -54,20 +54,20 @@ public struct DatafilePollingStateMachine: Sendable {
     }
 
     /// The settings in force.
-    public let resolved: DatafilePollingSettings.Resolved
+    package let resolved: DatafilePollingSettings.Resolved
     /// Where polling is.
-    public private(set) var phase: Phase = .idle
+    package private(set) var phase: Phase = .idle
     /// The current datafile's project and revision: the last accepted (or the bundled one),
     /// `nil` while there is none.
-    public private(set) var current: DatafileIdentity?
+    package private(set) var current: DatafileIdentity?
     /// The `Last-Modified` of the last accepted datafile: the next request's
     /// `If-Modified-Since`.
-    public private(set) var lastModified: String?
+    package private(set) var lastModified: String?
     /// Whether ``DatafilePollingAction/ready(_:)`` was given.
-    public private(set) var isReady = false
+    package private(set) var isReady = false
     /// When a caller waiting for the first datafile gives up: start plus the blocking
     /// timeout; `nil` before start.
-    public private(set) var readinessDeadlineMillis: Int64?
+    package private(set) var readinessDeadlineMillis: Int64?
 
     private let backoff: RetryPolicy
 
@@ -76,13 +76,13 @@ public struct DatafilePollingStateMachine: Sendable {
     static let longestRetryAfterMillis: Int64 = 86_400_000
 
     /// A poller with settings already resolved (log their warnings).
-    public init(_ resolved: DatafilePollingSettings.Resolved) {
+    package init(_ resolved: DatafilePollingSettings.Resolved) {
         self.resolved = resolved
         backoff = RetryPolicy(baseDelay: resolved.settings.retryBaseDelay, maxDelay: resolved.settings.retryMaxDelay)
     }
 
     /// When the driver's timer should fire next, if it is waiting for one.
-    public var nextFetchAtMillis: Int64? {
+    package var nextFetchAtMillis: Int64? {
         switch phase {
         case .retrying(_, let at), .waiting(let at): at
         default: nil
@@ -94,7 +94,7 @@ public struct DatafilePollingStateMachine: Sendable {
     /// - Parameter bundled: the identity of a datafile given at construction, which serves
     ///   (and makes polling ready) before the first fetch answers; a fetched datafile with the
     ///   same identity then changes nothing.
-    public mutating func start(nowMillis: Int64, bundled: DatafileIdentity? = nil) -> [DatafilePollingAction] {
+    package mutating func start(nowMillis: Int64, bundled: DatafileIdentity? = nil) -> [DatafilePollingAction] {
         guard case .idle = phase else { return [] }
         readinessDeadlineMillis = nowMillis + resolved.blockingTimeoutMillis
         var actions: [DatafilePollingAction] = []
@@ -111,7 +111,7 @@ public struct DatafilePollingStateMachine: Sendable {
     /// The server answered the request out.
     ///
     /// - Parameter jitter: a random number in `0..<1` for the retry delay.
-    public mutating func responseReceived(_ response: DatafileResponse, nowMillis: Int64, jitter: Double) -> [DatafilePollingAction] {
+    package mutating func responseReceived(_ response: DatafileResponse, nowMillis: Int64, jitter: Double) -> [DatafilePollingAction] {
         guard case .fetching(let attempt) = phase else { return [] }
         switch response.status {
         case 200..<300:
@@ -139,14 +139,14 @@ public struct DatafilePollingStateMachine: Sendable {
     /// The request out failed without an answer (refused, reset, timed out).
     ///
     /// - Parameter jitter: a random number in `0..<1` for the retry delay.
-    public mutating func transportFailed(_ reason: String, nowMillis: Int64, jitter: Double) -> [DatafilePollingAction] {
+    package mutating func transportFailed(_ reason: String, nowMillis: Int64, jitter: Double) -> [DatafilePollingAction] {
         guard case .fetching(let attempt) = phase else { return [] }
         return retryOrEnd(.transport(reason), attempt: attempt, retryAfterMillis: nil, nowMillis: nowMillis, jitter: jitter)
     }
 
     /// The body out for validation is a valid datafile with this identity; the driver keeps
     /// the parsed datafile for a ``DatafilePollingAction/configChanged(from:to:)``.
-    public mutating func datafileAccepted(_ identity: DatafileIdentity, nowMillis: Int64) -> [DatafilePollingAction] {
+    package mutating func datafileAccepted(_ identity: DatafileIdentity, nowMillis: Int64) -> [DatafilePollingAction] {
         guard case .validating(let responseLastModified) = phase else { return [] }
         lastModified = responseLastModified
         var actions: [DatafilePollingAction] = []
@@ -165,14 +165,14 @@ public struct DatafilePollingStateMachine: Sendable {
 
     /// The body out for validation is not a usable datafile: the last good one stays, and
     /// `If-Modified-Since` keeps the last accepted datafile's date.
-    public mutating func datafileRejected(_ reason: String, nowMillis: Int64) -> [DatafilePollingAction] {
+    package mutating func datafileRejected(_ reason: String, nowMillis: Int64) -> [DatafilePollingAction] {
         guard case .validating = phase else { return [] }
         return endPoll(nowMillis: nowMillis, notice: .datafileRejected(url: resolved.url, reason: reason), failure: reason)
     }
 
     /// The timer asked for by ``DatafilePollingAction/scheduleFetch(atMillis:)`` fired. A
     /// timer that fires early is set again; one that is no longer wanted is ignored.
-    public mutating func timerFired(nowMillis: Int64) -> [DatafilePollingAction] {
+    package mutating func timerFired(nowMillis: Int64) -> [DatafilePollingAction] {
         let attempt: Int
         let due: Int64
         switch phase {
@@ -189,7 +189,7 @@ public struct DatafilePollingStateMachine: Sendable {
     }
 
     /// Polling stops: ``DatafilePollingAction/finish`` once, then nothing.
-    public mutating func stop() -> [DatafilePollingAction] {
+    package mutating func stop() -> [DatafilePollingAction] {
         if case .stopped = phase { return [] }
         phase = .stopped
         return [.finish]

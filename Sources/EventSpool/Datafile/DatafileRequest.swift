@@ -1,33 +1,22 @@
 /// A datafile request to make: what ``DatafilePollingStateMachine`` asks its driver to send.
-public struct DatafileRequest: Sendable, Hashable {
-    /// One request header.
-    public struct Header: Sendable, Hashable {
-        /// The header's name.
-        public var name: String
-        /// Its value.
-        public var value: String
-
-        /// A header.
-        public init(name: String, value: String) {
-            self.name = name
-            self.value = value
-        }
-    }
+package struct DatafileRequest: Sendable, Hashable {
+    /// One request header: the transports' own ``HTTPHeader``, so a request goes out as it is.
+    package typealias Header = HTTPHeader
 
     /// Always `GET`.
-    public var method: String
+    package var method: String
     /// The datafile's URL.
-    public var url: String
+    package var url: String
     /// `If-Modified-Since` (the `Last-Modified` of the last accepted datafile, when it had
     /// one) and `Authorization: Bearer …` (with an access token), in that order.
-    public var headers: [Header]
+    package var headers: [Header]
     /// The longest the request may take, in milliseconds.
-    public var timeoutMillis: Int64
+    package var timeoutMillis: Int64
     /// Which try of its poll this is: 1 for the first, 2 for the first retry, and so on.
-    public var attempt: Int
+    package var attempt: Int
 
     /// A request.
-    public init(method: String = "GET", url: String, headers: [Header], timeoutMillis: Int64, attempt: Int) {
+    package init(method: String = "GET", url: String, headers: [Header], timeoutMillis: Int64, attempt: Int) {
         self.method = method
         self.url = url
         self.headers = headers
@@ -36,7 +25,7 @@ public struct DatafileRequest: Sendable, Hashable {
     }
 
     /// The first value of the header `name`, compared without regard to case.
-    public func header(_ name: String) -> String? {
-        headers.first { $0.name.lowercased() == name.lowercased() }?.value
+    package func header(_ name: String) -> String? {
+        headers.first(named: name)
     }
 }

@@ -1,17 +1,17 @@
 /// What the datafile server answered, as far as polling cares: the status, the headers that
 /// matter, and the body.
-public struct DatafileResponse: Sendable, Hashable {
+package struct DatafileResponse: Sendable, Hashable {
     /// The HTTP status code.
-    public var status: Int
+    package var status: Int
     /// The `Last-Modified` header, as sent (echoed verbatim in `If-Modified-Since`).
-    public var lastModified: String?
+    package var lastModified: String?
     /// The `Retry-After` header, as sent (seconds or an HTTP date).
-    public var retryAfter: String?
+    package var retryAfter: String?
     /// The body (the datafile on a 2xx).
-    public var body: [UInt8]
+    package var body: [UInt8]
 
     /// A response.
-    public init(status: Int, lastModified: String? = nil, retryAfter: String? = nil, body: [UInt8] = []) {
+    package init(status: Int, lastModified: String? = nil, retryAfter: String? = nil, body: [UInt8] = []) {
         self.status = status
         self.lastModified = lastModified
         self.retryAfter = retryAfter
@@ -20,10 +20,16 @@ public struct DatafileResponse: Sendable, Hashable {
 
     /// A response from all its headers; the ones polling reads are picked out by name,
     /// without regard to case.
-    public init(status: Int, headers: [(name: String, value: String)], body: [UInt8]) {
+    package init(status: Int, headers: [(name: String, value: String)], body: [UInt8]) {
         func header(_ name: String) -> String? {
             headers.first { $0.name.lowercased() == name }?.value
         }
         self.init(status: status, lastModified: header("last-modified"), retryAfter: header("retry-after"), body: body)
+    }
+
+    /// The polling view of a transport's response: its status, the two headers polling reads,
+    /// and its body.
+    package init(_ response: HTTPResponse) {
+        self.init(status: response.status, lastModified: response.header("Last-Modified"), retryAfter: response.header("Retry-After"), body: response.body)
     }
 }

@@ -14,6 +14,7 @@ public enum DatafileSettingsError: Error, Sendable, Hashable, CustomStringConver
     /// is not loopback (``SecureURLRule``).
     case unusableURL(url: String, problem: SecureURLRule.Problem)
 
+    /// What is wrong with the settings, in one line, with how to fix it.
     public var description: String {
         switch self {
         case .emptyAccessToken:
@@ -40,6 +41,7 @@ public enum DatafileSettingsWarning: Sendable, Hashable, CustomStringConvertible
     /// The polling interval is below 30 seconds: kept, but not recommended.
     case intervalBelowRecommended(seconds: Double)
 
+    /// The warning, in one line, for the application's log.
     public var description: String {
         switch self {
         case .invalidValue(let setting, let value, let fallback):

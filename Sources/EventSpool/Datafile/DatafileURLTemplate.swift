@@ -7,9 +7,9 @@
 /// try DatafileURLTemplate.url(template: "https://cdn.optimizely.com/datafiles/{sdk_key}.json", sdkKey: "ABC")
 /// // "https://cdn.optimizely.com/datafiles/ABC.json"
 /// ```
-public enum DatafileURLTemplate {
+package enum DatafileURLTemplate {
     /// The field a template may use.
-    public static let sdkKeyField = "sdk_key"
+    package static let sdkKeyField = "sdk_key"
 
     /// The URL for `sdkKey`.
     ///
@@ -17,7 +17,7 @@ public enum DatafileURLTemplate {
     ///   ``DatafileSettingsError/unbalancedBrace(template:)``, or
     ///   ``DatafileSettingsError/emptySDKKey(template:)`` when the template uses the key and it
     ///   is empty.
-    public static func url(template: String, sdkKey: String) throws(DatafileSettingsError) -> String {
+    package static func url(template: String, sdkKey: String) throws(DatafileSettingsError) -> String {
         var result = ""
         var characters = template[...]
         while let character = characters.popFirst() {

@@ -48,6 +48,7 @@ public final class HTTPEventDispatcher: EventDispatcher {
         /// A timeout that is not a positive number.
         case invalidTimeout(name: String, value: Double)
 
+        /// What is wrong, in one line, with how to fix it.
         public var description: String {
             switch self {
             case .invalidURL(let url):
@@ -121,6 +122,11 @@ public final class HTTPEventDispatcher: EventDispatcher {
         }
     }
 
+    /// Sends `logEvent` (to the endpoint override when one is set) through the transport, and
+    /// returns the answer.
+    ///
+    /// - Throws: ``ConfigurationError`` when the URL may not be sent to (``SecureURLRule``);
+    ///   ``HTTPTransportError`` when there is no answer; `CancellationError` when cancelled.
     public func dispatch(_ logEvent: LogEvent) async throws -> DispatchResponse {
         let url = configuration.endpoint ?? logEvent.url
         if lastCheckedURL.withLock({ $0 != url }) {

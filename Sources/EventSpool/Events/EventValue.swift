@@ -127,12 +127,19 @@ public indirect enum EventValue: Sendable, Hashable {
 extension EventValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByFloatLiteral,
     ExpressibleByBooleanLiteral, ExpressibleByNilLiteral, ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral
 {
+    /// A string value, from a string literal.
     public init(stringLiteral value: String) { self = .string(value) }
+    /// An integer value, from an integer literal (it stays an integer on the wire).
     public init(integerLiteral value: Int64) { self = .int(value) }
+    /// A floating-point value, from a float literal (it stays a float on the wire).
     public init(floatLiteral value: Double) { self = .double(value) }
+    /// A Boolean value, from `true` or `false`.
     public init(booleanLiteral value: Bool) { self = .bool(value) }
+    /// `null`, from `nil`.
     public init(nilLiteral: ()) { self = .null }
+    /// An array, from an array literal.
     public init(arrayLiteral elements: EventValue...) { self = .array(elements) }
+    /// An object, from a dictionary literal; its members keep the literal's order.
     public init(dictionaryLiteral elements: (String, EventValue)...) {
         self = .object(EventDictionary(members: elements.map { .init(key: $0.0, value: $0.1) }))
     }
@@ -164,12 +171,16 @@ public struct EventDictionary: Sendable, Hashable, ExpressibleByDictionaryLitera
     /// Creates a dictionary from members in order.
     public init(members: [Member] = []) { self.members = members }
 
+    /// A dictionary from a literal; its members keep the literal's order.
     public init(dictionaryLiteral elements: (String, EventValue)...) {
         members = elements.map { Member(key: $0.0, value: $0.1) }
     }
 
+    /// The position of the first member.
     public var startIndex: Int { members.startIndex }
+    /// The position past the last member.
     public var endIndex: Int { members.endIndex }
+    /// The member at `position`, in the order the members were given.
     public subscript(position: Int) -> Member { members[position] }
 
     /// The value for `key` as a Python `dict` would hold it (the last one given).

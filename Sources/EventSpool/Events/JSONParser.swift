@@ -16,7 +16,7 @@
 ///
 /// The parser never traps: every input gives a value or a ``JSONParseError`` with the byte
 /// offset where it went wrong and what was expected there.
-public enum JSONParser {
+public enum JSONParser: Sendable {
     /// The default nesting limit: far beyond any datafile or event, far below the stack's.
     public static let defaultMaxDepth = 128
 
@@ -65,6 +65,7 @@ public struct JSONParseError: Error, Sendable, Hashable, CustomStringConvertible
         self.offset = offset
     }
 
+    /// What is wrong and where, in one line (with the byte offset).
     public var description: String {
         let what: String
         switch reason {

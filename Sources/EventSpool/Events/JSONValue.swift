@@ -102,9 +102,10 @@ public struct FiniteDouble: Sendable, Hashable, Comparable, CustomStringConverti
         self.value = Double(value)
     }
 
+    /// Orders by value.
     public static func < (lhs: FiniteDouble, rhs: FiniteDouble) -> Bool { lhs.value < rhs.value }
 
-    /// The number as it is written on the wire (see ``PayloadEncoder``): always with a
+    /// The number as it is written on the wire (as the payload encoder writes it): always with a
     /// fraction or an exponent, so it reads back as a float.
     public var description: String { PayloadEncoder.formatDouble(value) }
 }

@@ -21,6 +21,7 @@ public enum UserEventError: Error, Sendable, Hashable, CustomStringConvertible {
     /// A negative timestamp was given.
     case negativeTimestamp(Int64)
 
+    /// What is wrong with the event, in one line.
     public var description: String {
         switch self {
         case .unknownEventKey(let key):

@@ -50,6 +50,10 @@ public struct UserEventFactory: Sendable {
     ///     reference does (`variation_id` null, `variation_key` `""`).
     ///   - flagKey: the flag (`""` for a legacy experiment).
     ///   - ruleKey: the rule; defaults to the experiment key, or `""`.
+    ///   - userId: the user's id (`visitor_id`).
+    ///   - attributes: the user's attributes; only the datafile's and `$opt_` ones are kept (spec §3).
+    ///   - enabled: whether the flag is on for the user.
+    ///   - ruleType: the kind of rule that decided (`experiment`, `feature-test`, `rollout`, `holdout`).
     ///   - cmabUUID: the CMAB decision's UUID; empty counts as absent.
     ///   - uuid: the event's UUID; generated (lower-case v4) when `nil`.
     ///   - timestampMillis: the event's time; now when `nil`.
@@ -166,6 +170,8 @@ public struct UserEventFactory: Sendable {
     ///
     /// - Parameters:
     ///   - eventKey: a datafile event key; an unknown key is ``UserEventError/unknownEventKey(_:)``.
+    ///   - userId: the user's id (`visitor_id`).
+    ///   - attributes: the user's attributes; only the datafile's and `$opt_` ones are kept (spec §3).
     ///   - tags: the event tags; `nil` sends no `tags` key, `[:]` sends `{}`.
     ///   - uuid: the event's UUID; generated (lower-case v4) when `nil`.
     ///   - timestampMillis: the event's time; now when `nil`.

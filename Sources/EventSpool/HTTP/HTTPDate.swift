@@ -9,13 +9,13 @@
 ///
 /// The obsolete RFC 850 and asctime forms are not read: they yield `nil`, which callers treat
 /// as an absent header, as RFC 9110 allows for a date they cannot read.
-public enum HTTPDate {
+package enum HTTPDate {
     private static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
     private static let weekdays = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"]  // 1970-01-01 was a Thursday
 
     /// The time an IMF-fixdate names, in milliseconds since the epoch, or `nil` when `text` is
     /// not one. The weekday is not checked against the date.
-    public static func millis(_ text: String) -> Int64? {
+    package static func millis(_ text: String) -> Int64? {
         let parts = text.split(separator: " ")
         guard parts.count == 6, parts[0].hasSuffix(","), parts[5] == "GMT",
               let day = Int(parts[1]), let year = Int(parts[3]),
@@ -28,7 +28,7 @@ public enum HTTPDate {
     }
 
     /// `millis` as an IMF-fixdate, rounded down to the second (HTTP dates have no finer unit).
-    public static func string(millis: Int64) -> String {
+    package static func string(millis: Int64) -> String {
         let seconds = millis >= 0 ? millis / 1000 : (millis - 999) / 1000
         let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
         let secondOfDay = seconds - days * 86_400

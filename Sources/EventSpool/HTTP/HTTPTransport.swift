@@ -26,7 +26,7 @@
 ///   ``HTTPTransportError/requestTimeout(url:after:)``; give up on a connection that cannot be
 ///   opened within its own connect timeout with ``HTTPTransportError/connectTimeout(url:)``;
 /// - follow redirects only as ``HTTPRequest/redirects`` says
-///   (``HTTPRedirectPolicy/nextRequest(after:status:location:redirectsSoFar:)`` is the rule);
+///   (one rule for all: a hop is followed only when the policy allows it);
 /// - keep at most ``HTTPRequest/maxResponseBytes`` of the body and say whether it cut it;
 /// - throw `CancellationError` when the calling task is cancelled, never a transport error, and
 ///   stop the request;

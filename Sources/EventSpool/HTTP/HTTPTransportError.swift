@@ -12,6 +12,7 @@ public enum HTTPTransportError: Error, Sendable, Hashable, CustomStringConvertib
     /// The transport was shut down before or while the request was sent.
     case shutDown
 
+    /// What happened, in one line, with the URL.
     public var description: String {
         switch self {
         case .invalidURL(let url):

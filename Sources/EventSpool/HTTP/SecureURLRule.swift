@@ -13,7 +13,7 @@ import Foundation
 /// SecureURLRule.problem(with: "http://127.0.0.1:8787/v1/events", allowInsecureHTTP: false)        // nil
 /// SecureURLRule.problem(with: "http://example.com/v1/events", allowInsecureHTTP: false)           // .plainHTTPToRemoteHost
 /// ```
-public enum SecureURLRule {
+public enum SecureURLRule: Sendable {
     /// Why a URL may not be used.
     public enum Problem: Sendable, Hashable {
         /// Not an absolute `http://` or `https://` URL with a host.

@@ -58,6 +58,11 @@ public final class URLSessionTransport: HTTPTransport {
         session = URLSession(configuration: sessionConfiguration, delegate: transfers, delegateQueue: delegateQueue)
     }
 
+    /// Sends `request` on the transport's session, with the request's timeout, redirect policy and
+    /// body cap.
+    ///
+    /// - Throws: ``HTTPTransportError`` when there is no answer; `CancellationError` when the
+    ///   calling task is cancelled.
     public func send(_ request: HTTPRequest) async throws -> HTTPResponse {
         guard let urlRequest = Self.urlRequest(for: request) else { throw HTTPTransportError.invalidURL(request.url) }
         try Task.checkCancellation()

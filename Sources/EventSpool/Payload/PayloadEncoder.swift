@@ -10,9 +10,9 @@
 /// //   "timestamp": 1700000002000, "revenue": 1999, "value": 19.99, "tags": {…}}]}],
 /// //   "attributes": […], "visitor_id": "alice"}
 /// ```
-public enum PayloadEncoder {
+package enum PayloadEncoder {
     /// The event's visitor object, ready for the queue.
-    public static func serialize(_ event: UserEvent) -> SerializedEvent {
+    package static func serialize(_ event: UserEvent) -> SerializedEvent {
         SerializedEvent(
             uuid: event.uuid,
             kind: event.kind,
@@ -24,7 +24,7 @@ public enum PayloadEncoder {
     }
 
     /// The visitor object of one event as UTF-8 JSON text: what goes inside `"visitors": [...]`.
-    public static func visitorJSON(_ event: UserEvent) -> String {
+    package static func visitorJSON(_ event: UserEvent) -> String {
         var writer = JSONWriter(capacity: 512)
         writeVisitor(event, to: &writer)
         return writer.string
@@ -129,7 +129,7 @@ public enum PayloadEncoder {
     ///
     /// Swift's shortest round-trip digits are Python's; only the notation differs between 2^53
     /// and 10^16, where Swift writes an exponent and Python does not.
-    public static func formatDouble(_ value: Double) -> String {
+    package static func formatDouble(_ value: Double) -> String {
         let text = value.description
         guard text.utf8.count > 4, text.hasSuffix("e+15") else { return text }
         // d.ddde+15 → 16 integer digits, then the rest as the fraction.
@@ -144,5 +144,5 @@ public enum PayloadEncoder {
 
 extension UserEvent {
     /// This event as the queue stores it: ``PayloadEncoder/serialize(_:)``.
-    public func serialized() -> SerializedEvent { PayloadEncoder.serialize(self) }
+    package func serialized() -> SerializedEvent { PayloadEncoder.serialize(self) }
 }

@@ -1,3 +1,4 @@
+import CoreMetrics
 import Foundation
 import Logging
 
@@ -41,6 +42,9 @@ public final class BatchEventProcessor: Sendable {
     private let logger: Logger
     private let clock: any EventClock
     private let lifecycle = LockedValue(Lifecycle())
+    private let metrics: ProcessorMetrics
+    /// Where the async `process` calls run their writes, off the cooperative pool.
+    let writes = BlockingWorkQueue(label: "eventspool.processor.writes")
 
     private struct Lifecycle {
         var accepting = true
@@ -60,14 +64,20 @@ public final class BatchEventProcessor: Sendable {
     ///   - notificationCenter: listeners of `logEvent`, dispatch outcomes and `configUpdate`.
     ///   - logger: where the processor logs (silent by default). Event payloads are logged at
     ///     debug level at most.
+    ///   - metricsFactory: where the processor reports its metrics (``EventSpoolMetrics``); by
+    ///     default the factory the application bootstrapped (`MetricsSystem.factory`, read
+    ///     here). The library never bootstraps the metrics system.
     public init(
         queue: EventQueue,
         configuration: ProcessorConfiguration = ProcessorConfiguration(),
         dispatcher: (any EventDispatcher)? = nil,
         notificationCenter: EventNotificationCenter = EventNotificationCenter(),
-        logger: Logger = UserEventFactory.silentLogger
+        logger: Logger = UserEventFactory.silentLogger,
+        metricsFactory: any MetricsFactory = MetricsSystem.factory
     ) {
         self.queue = queue
+        let metrics = ProcessorMetrics(factory: metricsFactory)
+        self.metrics = metrics
         self.settings = configuration.validated(logger: logger)
         self.notificationCenter = notificationCenter
         self.logger = logger
@@ -82,7 +92,7 @@ public final class BatchEventProcessor: Sendable {
         }
         let worker = BatchWorker(
             queue: queue, settings: settings, dispatcher: self.dispatcher,
-            notificationCenter: notificationCenter, logger: logger, clock: clock
+            notificationCenter: notificationCenter, logger: logger, clock: clock, metrics: metrics
         )
         self.worker = worker
         // A new datafile revision, posted by `configDidChange(to:)` or by the application to the
@@ -104,12 +114,13 @@ public final class BatchEventProcessor: Sendable {
         configuration: ProcessorConfiguration = ProcessorConfiguration(),
         dispatcher: (any EventDispatcher)? = nil,
         notificationCenter: EventNotificationCenter = EventNotificationCenter(),
-        logger: Logger = UserEventFactory.silentLogger
+        logger: Logger = UserEventFactory.silentLogger,
+        metricsFactory: any MetricsFactory = MetricsSystem.factory
     ) throws {
         self.init(
             queue: try EventQueue(path: queuePath, configuration: queueConfiguration),
             configuration: configuration, dispatcher: dispatcher,
-            notificationCenter: notificationCenter, logger: logger
+            notificationCenter: notificationCenter, logger: logger, metricsFactory: metricsFactory
         )
     }
 
@@ -117,7 +128,9 @@ public final class BatchEventProcessor: Sendable {
 
     /// Writes `event` to the queue; it is durable when this returns, and will be sent.
     ///
-    /// Works before `start()` too: the event waits in the file.
+    /// Works before `start()` too: the event waits in the file. The write runs on the calling
+    /// thread; in async code use `try await process(event)` instead, which runs it off Swift's
+    /// cooperative pool (the async ``process(_:)-1el13``).
     ///
     /// - Throws: ``ProcessorError/stopped`` after `stop()`; ``ProcessorError/eventTooLarge(uuid:bodyBytes:maxBatchBytes:)``;
     ///   ``ProcessorError/queue(_:)`` for a duplicate uuid, a full queue or a full disk.
@@ -129,16 +142,15 @@ public final class BatchEventProcessor: Sendable {
     public func process(_ event: SerializedEvent) throws(ProcessorError) {
         guard lifecycle.withLock({ $0.accepting }) else { throw .stopped }
         try requireSendable(CollectionOfOne(event))
-        do {
-            try queue.append(event)
-        } catch {
-            throw .queue(error)
+        switch try append([event])[0] {
+        case .appended: return
+        case .duplicate: throw .queue(.duplicateEvent(uuid: event.uuid))
+        case .rejectedFull: throw .queue(.full(maxEvents: queue.configuration.maxEvents, maxBytes: queue.configuration.maxBytes))
         }
-        worker.poke()
     }
 
     /// Writes many serialized events to the queue in one transaction; all of them are durable
-    /// when this returns, and will be sent. Cheaper per event than ``process(_:)-(SerializedEvent)``
+    /// when this returns, and will be sent. Cheaper per event than ``process(_:)-66yy1``
     /// when events come in groups (an import, a relay, a client that batches).
     ///
     /// - Returns: what happened to each event, in order: appended, or not written because its
@@ -151,14 +163,20 @@ public final class BatchEventProcessor: Sendable {
     public func process(contentsOf events: [SerializedEvent]) throws(ProcessorError) -> [AppendOutcome] {
         guard lifecycle.withLock({ $0.accepting }) else { throw .stopped }
         try requireSendable(events)
-        let outcomes: [AppendOutcome]
+        return try append(events)
+    }
+
+    /// Appends `events` in one transaction, counts what happened, and wakes the worker.
+    private func append(_ events: [SerializedEvent]) throws(ProcessorError) -> [AppendOutcome] {
+        let appended: (outcomes: [AppendOutcome], droppedOldest: Int)
         do {
-            outcomes = try queue.append(contentsOf: events)
+            appended = try queue.appendReportingDrops(contentsOf: events)
         } catch {
             throw .queue(error)
         }
+        metrics.appended(appended.outcomes, droppedOldest: appended.droppedOldest)
         worker.poke()
-        return outcomes
+        return appended.outcomes
     }
 
     /// Spec §5: an event whose own request would pass `maxBatchBytes` can never be sent. The

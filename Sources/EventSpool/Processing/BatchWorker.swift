@@ -37,13 +37,15 @@ final class BatchWorker: Sendable {
     private let notificationCenter: EventNotificationCenter
     private let logger: Logger
     private let clock: any EventClock
+    private let metrics: ProcessorMetrics
     private let wake = WakeSignal()
     private let inbox = LockedValue(Inbox())
 
     init(
         queue: EventQueue, settings: ProcessorConfiguration, dispatcher: any EventDispatcher,
-        notificationCenter: EventNotificationCenter, logger: Logger, clock: any EventClock
+        notificationCenter: EventNotificationCenter, logger: Logger, clock: any EventClock, metrics: ProcessorMetrics
     ) {
+        self.metrics = metrics
         self.queue = queue
         self.settings = settings
         self.dispatcher = dispatcher
@@ -250,6 +252,7 @@ final class BatchWorker: Sendable {
                 for continuation in continuations { continuation.resume() }
                 next = []
             case .finish:
+                metrics.refreshGauges(from: queue, nowMillis: clock.nowMillis(), force: true)
                 // Requests still out after the grace are left to their leases.
                 for request in driver.requests.values { request.cancel() }
                 driver.timer?.task.cancel()
@@ -266,6 +269,9 @@ final class BatchWorker: Sendable {
             }
             todo.append(contentsOf: next)
         }
+        // The gauges, at most once a gauge interval: the loop comes here at least every 100 ms
+        // while it runs (it looks for other processes' appends that often).
+        metrics.refreshGauges(from: queue, nowMillis: clock.nowMillis())
         return false
     }
 
@@ -292,12 +298,18 @@ final class BatchWorker: Sendable {
         let logEvent = LogEvent.batch(context: batch.context, visitors: batch.visitors)
         notificationCenter.post(.logEvent(logEvent))
         logger.debug("dispatching batch", metadata: ["batch": "\(batch.id)", "events": "\(batch.members.count)", "attempt": "\(batch.attempts)"])
-        return Task { [dispatcher, weak self] in
+        return Task { [dispatcher, clock, metrics, weak self] in
+            let started = clock.nowMillis()
             let result: DispatchDecision.Result
             do {
                 result = .response(try await dispatcher.dispatch(logEvent))
             } catch {
                 result = .failure(Self.describe(error))
+            }
+            if case .response(let response) = result {
+                metrics.dispatched(status: response.status, millis: clock.nowMillis() - started)
+            } else {
+                metrics.dispatched(status: nil, millis: clock.nowMillis() - started)
             }
             self?.post(.response(batchId: batch.id, result))
         }
@@ -363,6 +375,7 @@ final class BatchWorker: Sendable {
         case .deadLettered: logger.error("events dead-lettered", metadata: ["batch": "\(batch.id)", "events": "\(batch.members.count)", "reason": "\(loggable)"])
         case .abandoned: logger.warning("request abandoned at the stop deadline; the batch is due again", metadata: ["batch": "\(batch.id)"])
         }
+        metrics.recorded(notified, events: batch.members.count)
         post(batch, status: status, result: notified, reason: reason)
         switch notified {
         case .retryScheduled, .split, .abandoned: return (true, claimed)

@@ -13,9 +13,9 @@ import Foundation
 ///
 /// Any 4xx other than 408 and 429 says the request itself was refused, so a multi-event batch
 /// is split until the refused event stands alone; the others go on.
-public enum DispatchDecision {
+package enum DispatchDecision {
     /// How a dispatch ended, before interpretation.
-    public enum Result: Sendable, Equatable {
+    package enum Result: Sendable, Equatable {
         /// The server answered.
         case response(DispatchResponse)
         /// No answer: connection refused or reset, timeout, TLS failure. The text says which.
@@ -23,7 +23,7 @@ public enum DispatchDecision {
     }
 
     /// What to do with the batch.
-    public enum Action: Sendable, Equatable {
+    package enum Action: Sendable, Equatable {
         /// Delivered: mark every member sent.
         case markSent(status: Int)
         /// Try the same batch again, byte-identical, at `atMillis`.
@@ -34,14 +34,14 @@ public enum DispatchDecision {
         case deadLetter(status: Int?, reason: String)
 
         /// Whether the batch was delivered.
-        public var isSuccess: Bool {
+        package var isSuccess: Bool {
             if case .markSent = self { return true }
             return false
         }
 
         /// Whether the batch's events go back to pending (a retry or a split): they are older
         /// than any batch claimed after them, so they come first again.
-        public var returnsEventsToPending: Bool {
+        package var returnsEventsToPending: Bool {
             switch self {
             case .retry, .split: true
             case .markSent, .deadLetter: false
@@ -58,7 +58,7 @@ public enum DispatchDecision {
     ///   - nowMillis: the current time.
     ///   - policy: the retry policy.
     ///   - unit: a random number in `0..<1` for the jitter.
-    public static func decide(
+    package static func decide(
         _ result: Result,
         eventCount: Int,
         attempts: Int,
@@ -108,10 +108,10 @@ public enum DispatchDecision {
 }
 
 /// The `Retry-After` header (RFC 9110 §10.2.3): a number of seconds, or an HTTP date.
-public enum RetryAfter {
+package enum RetryAfter {
     /// The delay the header asks for, in milliseconds from `nowMillis` (never negative), or
     /// `nil` when the value is neither form.
-    public static func millis(_ value: String, nowMillis: Int64) -> Int64? {
+    package static func millis(_ value: String, nowMillis: Int64) -> Int64? {
         let trimmed = value.trimmingCharacters(in: .whitespaces)
         if let seconds = Int64(trimmed) {
             return seconds >= 0 ? min(seconds, 86_400 * 365) * 1000 : nil

@@ -36,7 +36,7 @@ public struct ProcessorConfiguration: Sendable, Equatable {
     public var pruneInterval: Double = Defaults.pruneInterval
 
     /// The defaults of the reference SDK and of EventSpool.
-    public enum Defaults {
+    public enum Defaults: Sendable {
         /// `batchSize`
         public static let batchSize = 10
         /// `flushInterval`, seconds
@@ -90,7 +90,7 @@ public struct ProcessorConfiguration: Sendable, Equatable {
     var leaseMillis: Int64 { Int64(leaseInterval * 1000) }
 
     /// The batch limits these settings give.
-    public var batchLimits: BatchLimits { BatchLimits(maxEvents: batchSize, maxBytes: maxBatchBytes) }
+    package var batchLimits: BatchLimits { BatchLimits(maxEvents: batchSize, maxBytes: maxBatchBytes) }
 }
 
 /// When a failed batch is retried and when it is given up (spec §6): capped exponential
@@ -131,7 +131,9 @@ public struct RetryPolicy: Sendable, Equatable {
     /// uniformly drawn from `0…min(maxDelay, baseDelay × 2^(attempt−1))` (full jitter), so that
     /// many clients recovering at once do not retry in step.
     ///
-    /// - Parameter unit: a number in `0..<1` (the caller's random source, injected for tests).
+    /// - Parameters:
+    ///   - attempt: the retry's number, 1 for the first.
+    ///   - unit: a number in `0..<1` (the caller's random source, injected for tests).
     public func backoffMillis(attempt: Int, unit: Double) -> Int64 {
         let exponent = Double(max(0, min(attempt - 1, 62)))
         let ceiling = min(maxDelay, baseDelay * pow2(exponent)) * 1000

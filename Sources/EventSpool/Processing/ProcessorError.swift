@@ -7,12 +7,14 @@ public enum ProcessorError: Error, Sendable, Equatable, CustomStringConvertible 
     case eventTooLarge(uuid: String, bodyBytes: Int, maxBatchBytes: Int)
     /// `flushAndWait()` before `start()`: no worker is running to send anything.
     case notStarted
-    /// The task awaiting `flushAndWait()` was cancelled before the flush completed; the
-    /// worker goes on sending.
+    /// The task awaiting `flushAndWait()` was cancelled before the flush completed (the worker
+    /// goes on sending), or the task awaiting an async `process` was cancelled before its write
+    /// began (nothing was written).
     case cancelled
     /// The queue refused the event (duplicate uuid, full, disk full, …); nothing was written.
     case queue(QueueError)
 
+    /// What went wrong, in one line.
     public var description: String {
         switch self {
         case .stopped:

@@ -7,7 +7,7 @@ extension EventQueue {
     ///   ``QueueError/diskFull(path:)`` when the disk is full (nothing is written).
     @discardableResult
     public func append(_ event: SerializedEvent) throws(QueueError) -> Int64 {
-        let outcome = try append(contentsOf: [event])[0]
+        let outcome = try appendReportingDrops(contentsOf: [event]).outcomes[0]
         switch outcome {
         case .appended(let id): return id
         case .duplicate: throw .duplicateEvent(uuid: event.uuid)
@@ -21,7 +21,13 @@ extension EventQueue {
     /// written; the outcome of each event says which. A failure of the transaction itself
     /// (disk full, say) writes none of them and throws.
     public func append(contentsOf events: [SerializedEvent]) throws(QueueError) -> [AppendOutcome] {
-        guard !events.isEmpty else { return [] }
+        try appendReportingDrops(contentsOf: events).outcomes
+    }
+
+    /// ``append(contentsOf:)``, also saying how many pending events the `dropOldest` policy
+    /// dropped to make room (for the processor's metrics).
+    package func appendReportingDrops(contentsOf events: [SerializedEvent]) throws(QueueError) -> (outcomes: [AppendOutcome], droppedOldest: Int) {
+        guard !events.isEmpty else { return ([], 0) }
         let now = clock.nowMillis()
         let bounded = configuration.maxEvents != nil || configuration.maxBytes != nil
         return try write { state in
@@ -98,7 +104,7 @@ extension EventQueue {
             if rejected > 0 {
                 configuration.logger.warning("queue full: refused new events", metadata: ["rejected": "\(rejected)", "path": "\(path)"])
             }
-            return outcomes
+            return (outcomes, dropped)
         }
     }
 

@@ -2,7 +2,7 @@ extension EventQueue {
     /// How long a claim's lease lasts unless told otherwise. A worker renews the lease of each
     /// batch while its request is out, so this only bounds how long the batch of a worker that
     /// died (or froze) waits before another worker takes it.
-    public static let defaultLeaseMillis: Int64 = 15_000
+    package static let defaultLeaseMillis: Int64 = 15_000
 
     /// Claims the next batch to send and marks it in flight under this queue's lease.
     ///
@@ -24,7 +24,7 @@ extension EventQueue {
     ///     this time is due (its oldest event has waited `flushInterval`).
     ///   - leaseMillis: how long the claim is this worker's before another may take it.
     /// - Returns: the claimed batch, or `nil` when nothing is due.
-    public func claimNextBatch(
+    package func claimNextBatch(
         limits: BatchLimits,
         includeOpenBatch: Bool,
         openBatchQueuedBeforeMillis: Int64? = nil,
@@ -161,7 +161,7 @@ extension EventQueue {
     ///
     /// - Returns: how many batches were recovered.
     @discardableResult
-    public func recoverLeases() throws(QueueError) -> Int {
+    package func recoverLeases() throws(QueueError) -> Int {
         let now = clock.nowMillis()
         return try write { state in try recoverLeases(now: now, in: &state) }
     }

@@ -39,7 +39,7 @@ extension EventQueue {
     /// Events oldest first, in every state or in one.
     ///
     /// - Parameters:
-    ///   - state: only events in this state; all when `nil`.
+    ///   - filter: only events in this state; all when `nil`.
     ///   - limit: at most this many; no limit when `nil`.
     public func list(state filter: EventState? = nil, limit: Int? = 100) throws(QueueError) -> [QueuedEventInfo] {
         // An event in a batch is in its batch's state (a batch waiting for its retry: pending).
@@ -109,7 +109,7 @@ extension EventQueue {
     ///
     /// - Returns: how many events were deleted.
     @discardableResult
-    public func pruneSent() throws(QueueError) -> Int {
+    package func pruneSent() throws(QueueError) -> Int {
         let cutoff = clock.nowMillis() - configuration.sentRetentionMillis
         return try write { state in
             let count = try deleteFinished(.sent, cutoff: cutoff, in: &state)
@@ -138,13 +138,13 @@ extension EventQueue {
 
     /// The id of the newest event ever appended (0 for an empty queue): a mark that every event
     /// queued so far is at or below.
-    public func lastEventId() throws(QueueError) -> Int64 {
+    package func lastEventId() throws(QueueError) -> Int64 {
         try read { state in try state.connection.queryOne("SELECT coalesce(max(id), 0) FROM events", [], { $0.int64(0) }) ?? 0 }
     }
 
     /// When the oldest pending event not yet in a batch was queued, and when the earliest
     /// waiting retry is due: what a worker needs to decide when to claim next.
-    public func pendingSchedule() throws(QueueError) -> PendingSchedule {
+    package func pendingSchedule() throws(QueueError) -> PendingSchedule {
         try read { state in try pendingSchedule(in: &state) }
     }
 
@@ -177,18 +177,18 @@ extension EventQueue {
 }
 
 /// What a worker needs to know to decide when to claim next.
-public struct PendingSchedule: Sendable, Equatable {
+package struct PendingSchedule: Sendable, Equatable {
     /// Creates a schedule.
-    public init(oldestUnbatchedEnqueuedAtMillis: Int64? = nil, nextRetryAtMillis: Int64? = nil, nextLeaseExpiryMillis: Int64? = nil) {
+    package init(oldestUnbatchedEnqueuedAtMillis: Int64? = nil, nextRetryAtMillis: Int64? = nil, nextLeaseExpiryMillis: Int64? = nil) {
         self.oldestUnbatchedEnqueuedAtMillis = oldestUnbatchedEnqueuedAtMillis
         self.nextRetryAtMillis = nextRetryAtMillis
         self.nextLeaseExpiryMillis = nextLeaseExpiryMillis
     }
 
     /// When the oldest pending event not yet in a batch was queued; `nil` when there is none.
-    public var oldestUnbatchedEnqueuedAtMillis: Int64?
+    package var oldestUnbatchedEnqueuedAtMillis: Int64?
     /// When the earliest batch waiting for a retry is due; `nil` when there is none.
-    public var nextRetryAtMillis: Int64?
+    package var nextRetryAtMillis: Int64?
     /// When the earliest lease of an in-flight batch runs out; `nil` when none is in flight.
-    public var nextLeaseExpiryMillis: Int64?
+    package var nextLeaseExpiryMillis: Int64?
 }

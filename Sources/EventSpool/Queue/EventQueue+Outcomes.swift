@@ -5,7 +5,7 @@ extension EventQueue {
     ///
     /// - Throws: ``QueueError/batchNotInFlight(batchId:)`` when the batch was split or
     ///   dead-lettered meanwhile. Recording `sent` twice is harmless.
-    public func markSent(batchId: Int64, status: Int) throws(QueueError) {
+    package func markSent(batchId: Int64, status: Int) throws(QueueError) {
         let now = clock.nowMillis()
         try write { state in try markSent(batchId: batchId, status: status, now: now, in: &state) }
     }
@@ -33,7 +33,7 @@ extension EventQueue {
     ///
     /// - Throws: ``QueueError/batchNotInFlight(batchId:)`` unless the batch is in flight under
     ///   this queue's lease.
-    public func scheduleRetry(batchId: Int64, notBeforeMillis: Int64, status: Int?, error: String) throws(QueueError) {
+    package func scheduleRetry(batchId: Int64, notBeforeMillis: Int64, status: Int?, error: String) throws(QueueError) {
         try write { state in try scheduleRetry(batchId: batchId, notBeforeMillis: notBeforeMillis, status: status, error: error, in: &state) }
     }
 
@@ -58,7 +58,7 @@ extension EventQueue {
     /// - Throws: ``QueueError/batchNotInFlight(batchId:)`` unless the batch is still in flight
     ///   under this queue's lease (another worker may have recovered it after it expired).
     @discardableResult
-    public func renewLease(batchId: Int64, leaseMillis: Int64 = EventQueue.defaultLeaseMillis) throws(QueueError) -> Int64 {
+    package func renewLease(batchId: Int64, leaseMillis: Int64 = EventQueue.defaultLeaseMillis) throws(QueueError) -> Int64 {
         let expires = clock.nowMillis() + leaseMillis
         try write { state in
             try requireOwnedInflight(batchId, in: &state)
@@ -71,7 +71,7 @@ extension EventQueue {
     ///
     /// - Throws: ``QueueError/batchNotInFlight(batchId:)`` unless the batch is in flight under
     ///   this queue's lease.
-    public func deadLetter(batchId: Int64, status: Int?, reason: String) throws(QueueError) {
+    package func deadLetter(batchId: Int64, status: Int?, reason: String) throws(QueueError) {
         let now = clock.nowMillis()
         try write { state in try deadLetter(batchId: batchId, status: status, reason: reason, now: now, in: &state) }
     }
@@ -96,7 +96,7 @@ extension EventQueue {
     /// - Returns: the ids of the two new batches.
     /// - Throws: ``QueueError/cannotSplitSingleEvent(batchId:)`` for a batch of one event.
     @discardableResult
-    public func split(batchId: Int64, status: Int? = nil, error: String? = nil) throws(QueueError) -> (Int64, Int64) {
+    package func split(batchId: Int64, status: Int? = nil, error: String? = nil) throws(QueueError) -> (Int64, Int64) {
         let now = clock.nowMillis()
         return try write { state in try split(batchId: batchId, status: status, error: error, now: now, in: &state) }
     }

@@ -9,24 +9,39 @@ import Logging
 /// may open the same file: claims are atomic, and a busy database is waited for and retried,
 /// never reported as `database is locked`.
 ///
+/// Its public face is what an operator needs: append, look, repair, trim, close. The worker's
+/// side (claims, outcomes, leases) belongs to ``BatchEventProcessor``, which sends what is
+/// appended here.
+///
 /// ```swift
 /// let queue = try EventQueue(path: "events.sqlite")
 /// try queue.append(event)                       // durable now
-/// if let batch = try queue.claimNextBatch(limits: BatchLimits(maxEvents: 10), includeOpenBatch: true) {
-///     // send batch.visitors under batch.context, then:
-///     try queue.markSent(batchId: batch.id, status: 204)
-/// }
+/// let stats = try queue.stats()                 // pending, in flight, sent, dead, oldest age
+/// let stuck = try queue.list(state: .dead)      // the dead letters, with the server's answers
+/// _ = try queue.requeueDeadLetters()            // send them again
 /// ```
 ///
 /// ## Topics
-/// - Writing: ``append(_:)``, ``append(contentsOf:)``
-/// - Sending: ``claimNextBatch(limits:includeOpenBatch:openBatchQueuedBeforeMillis:leaseMillis:)``,
-///   ``markSent(batchId:status:)``, ``scheduleRetry(batchId:notBeforeMillis:status:error:)``,
-///   ``deadLetter(batchId:status:reason:)``, ``split(batchId:status:error:)``, ``recoverLeases()``,
-///   ``renewLease(batchId:leaseMillis:)``
-/// - Watching the file: ``hasChangedElsewhere()``
-/// - Inspecting and repairing: ``stats()``, ``list(state:limit:)``, ``requeueDeadLetters()``,
-///   ``purge(sent:dead:olderThanMillis:)``, ``pruneSent()``
+///
+/// ### Opening
+///
+/// - ``init(path:configuration:)``
+/// - ``path``
+/// - ``configuration``
+/// - ``schemaVersion()``
+/// - ``close()``
+///
+/// ### Writing
+///
+/// - ``append(_:)``
+/// - ``append(contentsOf:)``
+///
+/// ### Inspecting and repairing
+///
+/// - ``stats()``
+/// - ``list(state:limit:)``
+/// - ``requeueDeadLetters()``
+/// - ``purge(sent:dead:olderThanMillis:)``
 public final class EventQueue: Sendable {
     /// The file's path.
     public let path: String
@@ -228,7 +243,7 @@ public final class EventQueue: Sendable {
     /// has committed a change since the last call: SQLite's `PRAGMA data_version`, one read of
     /// the shared log index, no I/O. The first call answers `true`. A running worker asks on a
     /// modest timer, to see other processes' appends.
-    public func hasChangedElsewhere() throws(QueueError) -> Bool {
+    package func hasChangedElsewhere() throws(QueueError) -> Bool {
         do {
             return try state.withLock { state in
                 let version = try state.connection.queryOne("PRAGMA data_version") { $0.int64(0) } ?? 0

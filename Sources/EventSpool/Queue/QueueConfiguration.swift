@@ -48,7 +48,8 @@ public struct QueueConfiguration: Sendable {
     public var maxBytes: Int?
     /// What an append does at a bound.
     public var overflowPolicy: OverflowPolicy = .rejectNew
-    /// How long sent rows are kept before ``EventQueue/pruneSent()`` deletes them, in milliseconds.
+    /// How long sent rows are kept before the worker deletes them (every `pruneInterval`), in
+    /// milliseconds.
     public var sentRetentionMillis: Int64 = 24 * 60 * 60 * 1000
     /// How long a connection waits for another process's write lock before retrying, in milliseconds.
     public var busyTimeoutMillis: Int32 = 5_000

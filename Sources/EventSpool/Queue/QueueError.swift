@@ -28,6 +28,7 @@ public enum QueueError: Error, Sendable, Equatable, CustomStringConvertible {
     /// Another SQLite failure.
     case sqlite(SQLiteError)
 
+    /// What went wrong, in one line: what, which file, and how to fix it.
     public var description: String {
         switch self {
         case .pathIsDirectory(let path):

@@ -11,14 +11,14 @@ public enum EventState: String, Sendable, Codable, CaseIterable {
 }
 
 /// The limits that cut batches (spec §5).
-public struct BatchLimits: Sendable, Equatable {
+package struct BatchLimits: Sendable, Equatable {
     /// The most events in one request (`batchSize`).
-    public var maxEvents: Int
+    package var maxEvents: Int
     /// The most bytes in one request body (`maxBatchBytes`).
-    public var maxBytes: Int
+    package var maxBytes: Int
 
     /// Creates limits; the defaults are the reference SDK's.
-    public init(maxEvents: Int = 10, maxBytes: Int = 3_500_000) {
+    package init(maxEvents: Int = 10, maxBytes: Int = 3_500_000) {
         self.maxEvents = maxEvents
         self.maxBytes = maxBytes
     }
@@ -26,36 +26,36 @@ public struct BatchLimits: Sendable, Equatable {
 
 /// A batch a worker has claimed: it is in flight under this worker's lease until an outcome
 /// is recorded or the lease expires.
-public struct ClaimedBatch: Sendable, Equatable {
+package struct ClaimedBatch: Sendable, Equatable {
     /// One member event of the batch, in enqueue order.
-    public struct Member: Sendable, Equatable {
+    package struct Member: Sendable, Equatable {
         /// The event's row id.
-        public var id: Int64
+        package var id: Int64
         /// The event's uuid.
-        public var uuid: String
+        package var uuid: String
         /// The stored visitor JSON.
-        public var visitorJSON: String
+        package var visitorJSON: String
     }
 
     /// The batch's row id.
-    public var id: Int64
+    package var id: Int64
     /// The context shared by every member; the request header.
-    public var context: EventContext
+    package var context: EventContext
     /// The members, in enqueue order. The same for every attempt of this batch.
-    public var members: [Member]
+    package var members: [Member]
     /// How many times this batch has been claimed, this claim included.
-    public var attempts: Int
+    package var attempts: Int
     /// The request body size.
-    public var bodyBytes: Int
+    package var bodyBytes: Int
     /// When the enqueue time of the oldest member was, in milliseconds.
-    public var oldestEnqueuedAtMillis: Int64
+    package var oldestEnqueuedAtMillis: Int64
     /// When the lease runs out, in milliseconds since the epoch.
-    public var leaseExpiresAtMillis: Int64
+    package var leaseExpiresAtMillis: Int64
 
     /// The stored visitor JSON of every member, in order: what the request body joins.
-    public var visitors: [String] { members.map(\.visitorJSON) }
+    package var visitors: [String] { members.map(\.visitorJSON) }
     /// The uuids of the members, in order.
-    public var uuids: [String] { members.map(\.uuid) }
+    package var uuids: [String] { members.map(\.uuid) }
 }
 
 /// What happened to one event of a grouped append.

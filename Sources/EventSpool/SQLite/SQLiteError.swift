@@ -31,6 +31,7 @@ public struct SQLiteError: Error, Hashable, Sendable, CustomStringConvertible {
     /// A constraint (such as a unique key) was violated.
     public var isConstraint: Bool { code == SQLITE_CONSTRAINT }
 
+    /// SQLite's message with its result code, in one line.
     public var description: String {
         var text = "SQLite error \(extendedCode): \(message)"
         if let sql { text += " (while running: \(sql.split(separator: "\n").joined(separator: " ")))" }

@@ -9,7 +9,7 @@ import CSQLite
 /// // At startup, before the first EventQueue or any other SQLite use:
 /// SQLiteProcessSettings.disableMemoryStatistics()
 /// ```
-public enum SQLiteProcessSettings {
+public enum SQLiteProcessSettings: Sendable {
     /// Turns off SQLite's memory statistics (`SQLITE_CONFIG_MEMSTATUS`) for the whole process.
     /// They take a global mutex on every SQLite allocation and free; without them appends were
     /// measured about 10% faster on this project's machine (see the README's Performance).

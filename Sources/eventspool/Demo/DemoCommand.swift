@@ -65,7 +65,7 @@ struct DemoCommand: AsyncParsableCommand {
         var rejected = 0
         for index in 0..<events {
             do {
-                try processor.process(try traffic.nextEvent())
+                try await processor.process(try traffic.nextEvent())
                 queued += 1
             } catch {
                 rejected += 1

@@ -1,5 +1,7 @@
+import EventSpoolCollector
 import Foundation
 import Testing
+@testable import EventSpool
 
 /// Every command in the README runs, so none of them rots: the `sh` blocks are run in order in
 /// a temporary folder with the built `eventspool`; the `console` blocks (the test command itself,
@@ -11,11 +13,11 @@ struct ReadmeTests {
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     static var readme: String { (try? String(contentsOf: root.appendingPathComponent("README.md"), encoding: .utf8)) ?? "" }
 
-    /// The fenced blocks of `language`, in order.
-    static func blocks(_ language: String) -> [String] {
+    /// The fenced blocks of `language` in `text` (the README by default), in order.
+    static func blocks(_ language: String, in text: String = readme) -> [String] {
         var result: [String] = []
         var current: [Substring]?
-        for line in readme.split(separator: "\n", omittingEmptySubsequences: false) {
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
             if current == nil, line == "```\(language)" {
                 current = []
             } else if let lines = current, line == "```" {
@@ -92,8 +94,49 @@ struct ReadmeTests {
         #expect(example.split(separator: "\n").count <= 30)
     }
 
+    /// Every Swift example of the README and of the DocC articles is code the tests compile
+    /// (`Docs/*Example*.swift`), so none of them rots; only a manifest excerpt is exempt.
+    @Test func everySwiftExampleIsCompiled() throws {
+        let docs = Self.root.appendingPathComponent("Tests/EventSpoolTests/Docs")
+        let compiled = try FileManager.default.contentsOfDirectory(atPath: docs.path)
+            .filter { $0.hasSuffix(".swift") && $0.contains("Example") }
+            .map { try String(contentsOf: docs.appendingPathComponent($0), encoding: .utf8) }
+        #expect(compiled.count >= 4)
+        let catalog = Self.root.appendingPathComponent("Sources/EventSpool/EventSpool.docc")
+        let articles = try FileManager.default.contentsOfDirectory(atPath: catalog.path).filter { $0.hasSuffix(".md") }
+        #expect(articles.count >= 8)
+        var sources = [("README.md", Self.readme)]
+        for article in articles {
+            sources.append((article, try String(contentsOf: catalog.appendingPathComponent(article), encoding: .utf8)))
+        }
+        for (name, text) in sources {
+            for block in Self.blocks("swift", in: text) where !block.hasPrefix("// Package.swift") {
+                #expect(compiled.contains { $0.contains(block) }, "a Swift block of \(name) is not compiled by a test:\n\(block)")
+            }
+        }
+    }
+
+    /// The embedding example runs as a user would run it, on the core's own transport
+    /// (URLSession), against the local collector: both events arrive, and the queue says sent.
+    @Test func theEmbeddingExampleSendsItsEventsOverURLSession() async throws {
+        let folder = TemporaryFolder()
+        let collector = try await Collector.start()
+        var configuration = HTTPEventDispatcher.Configuration()
+        configuration.endpoint = collector.url.absoluteString
+        let dispatcher = try HTTPEventDispatcher(configuration: configuration)
+        #expect(dispatcher.transport is URLSessionTransport)
+        let datafile = String(decoding: try ConformanceFixtures.data("datafile.json"), as: UTF8.self)
+        try await trackPurchases(datafile: datafile, queueFile: folder.file("events.sqlite"), dispatcher: dispatcher)
+        let received = await collector.requests.compactMap(\.batch)
+        #expect(received.flatMap(\.uuids).count == 2)
+        let stats = try EventQueue(path: folder.file("events.sqlite")).stats()
+        #expect(stats.sent == 2 && stats.pending == 0 && stats.inflight == 0)
+        try await dispatcher.shutdown()
+        try await collector.shutdown()
+    }
+
     @Test func theDecidingExampleIsTheCompiledOneInTenLines() throws {
-        let examples = Self.blocks("swift").dropFirst()
+        let examples = Self.blocks("swift").filter { $0.contains("decideForAlice") }
         #expect(examples.count == 1)
         let compiled = try String(contentsOf: Self.root.appendingPathComponent("Tests/EventSpoolTests/Docs/DecidingExample.swift"), encoding: .utf8)
         for example in examples {

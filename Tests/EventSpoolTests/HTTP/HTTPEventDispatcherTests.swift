@@ -10,50 +10,65 @@ import Testing
 struct HTTPEventDispatcherTests {
     static let batch = LogEvent.batch(context: QueueFixtures.context, visitors: [QueueFixtures.event(1).visitorJSON])
 
-    @Test(arguments: TransportKind.allCases)
-    func aBatchReachesTheCollectorAsSent(kind: TransportKind) async throws {
-        let collector = try await Collector.start()
+    /// A collector answering by `plan` (204 to everything by default), and a dispatcher aimed at it on a new transport of
+    /// `kind`; both are shut down after `body`.
+    func withCollector(
+        _ kind: TransportKind, plan: String? = nil, _ configure: (inout HTTPEventDispatcher.Configuration) -> Void = { _ in },
+        _ body: (HTTPEventDispatcher, Collector) async throws -> Void
+    ) async throws {
+        let collector = try await Collector.start(plan: try plan.map { try FaultPlan(parsing: $0) } ?? .alwaysNoContent)
         let made = kind.make()
-        let dispatcher = try made.dispatcher { $0.endpoint = collector.url.absoluteString }
-        let response = try await dispatcher.dispatch(Self.batch)
-        #expect(response.status == 204 && response.isSuccess)
-        let requests = await collector.requests
-        #expect(requests.count == 1)
-        #expect(requests.first?.method == "POST")
-        #expect(requests.first?.body == Self.batch.body, "the body goes byte for byte")
-        #expect(await collector.acceptedUUIDs == [QueueFixtures.event(1).uuid])
+        do {
+            let dispatcher = try made.dispatcher {
+                $0.endpoint = collector.url.absoluteString
+                configure(&$0)
+            }
+            try await body(dispatcher, collector)
+        } catch {
+            await made.shutdown()
+            try await collector.shutdown()
+            throw error
+        }
         await made.shutdown()
         try await collector.shutdown()
+    }
+
+    @Test(arguments: TransportKind.allCases)
+    func aBatchReachesTheCollectorAsSent(kind: TransportKind) async throws {
+        try await withCollector(kind) { dispatcher, collector in
+            let response = try await dispatcher.dispatch(Self.batch)
+            #expect(response.status == 204 && response.isSuccess)
+            let requests = await collector.requests
+            #expect(requests.count == 1)
+            #expect(requests.first?.method == "POST")
+            #expect(requests.first?.body == Self.batch.body, "the body goes byte for byte")
+            #expect(await collector.acceptedUUIDs == [QueueFixtures.event(1).uuid])
+        }
     }
 
     @Test(arguments: TransportKind.allCases)
     func theEndpointOverrideSendsEveryBatchThere(kind: TransportKind) async throws {
-        let collector = try await Collector.start()
-        let made = kind.make()
-        let dispatcher = try made.dispatcher { $0.endpoint = collector.url.absoluteString }
-        for region in [QueueFixtures.context, QueueFixtures.euContext] {
-            let logEvent = LogEvent.batch(context: region, visitors: [QueueFixtures.event(2).visitorJSON])
-            #expect(logEvent.url.hasPrefix("https://"), "the LogEvent's own URL is the Events API's")
-            #expect(try await dispatcher.dispatch(logEvent).status == 204)
+        try await withCollector(kind) { dispatcher, collector in
+            for region in [QueueFixtures.context, QueueFixtures.euContext] {
+                let logEvent = LogEvent.batch(context: region, visitors: [QueueFixtures.event(2).visitorJSON])
+                #expect(logEvent.url.hasPrefix("https://"), "the LogEvent's own URL is the Events API's")
+                let status = try await dispatcher.dispatch(logEvent).status
+                #expect(status == 204)
+            }
+            #expect(await collector.requests.count == 2)
         }
-        #expect(await collector.requests.count == 2)
-        await made.shutdown()
-        try await collector.shutdown()
     }
 
     @Test(arguments: TransportKind.allCases)
     func theServersStatusHeadersAndBodyComeBack(kind: TransportKind) async throws {
-        let collector = try await Collector.start(plan: try FaultPlan(parsing: "429:7,400"))
-        let made = kind.make()
-        let dispatcher = try made.dispatcher { $0.endpoint = collector.url.absoluteString }
-        let tooMany = try await dispatcher.dispatch(Self.batch)
-        #expect(tooMany.status == 429)
-        #expect(tooMany.header("retry-after") == "7", "headers are found without regard to case")
-        let refused = try await dispatcher.dispatch(Self.batch)
-        #expect(refused.status == 400)
-        #expect(!refused.body.isEmpty && !refused.isBodyTruncated)
-        await made.shutdown()
-        try await collector.shutdown()
+        try await withCollector(kind, plan: "429:7,400") { dispatcher, _ in
+            let tooMany = try await dispatcher.dispatch(Self.batch)
+            #expect(tooMany.status == 429)
+            #expect(tooMany.header("retry-after") == "7", "headers are found without regard to case")
+            let refused = try await dispatcher.dispatch(Self.batch)
+            #expect(refused.status == 400)
+            #expect(!refused.body.isEmpty && !refused.isBodyTruncated)
+        }
     }
 
     @Test(arguments: TransportKind.allCases, [
@@ -128,20 +143,14 @@ struct HTTPEventDispatcherTests {
 
     @Test(arguments: TransportKind.allCases)
     func aServerThatNeverAnswersFailsAtTheRequestTimeout(kind: TransportKind) async throws {
-        let collector = try await Collector.start(plan: try FaultPlan(parsing: "timeout"))
-        let made = kind.make()
-        let dispatcher = try made.dispatcher {
-            $0.endpoint = collector.url.absoluteString
-            $0.requestTimeout = 0.5
+        try await withCollector(kind, plan: "timeout", { $0.requestTimeout = 0.5 }) { dispatcher, collector in
+            let started = ContinuousClock.now
+            await #expect(throws: HTTPTransportError.requestTimeout(url: collector.url.absoluteString, after: .seconds(0.5))) {
+                _ = try await dispatcher.dispatch(Self.batch)
+            }
+            let elapsed = ContinuousClock.now - started
+            #expect(elapsed >= .milliseconds(490) && elapsed < .seconds(30), "gave up after \(elapsed), request timeout 0.5 s; the collector holds for 60 s")
         }
-        let started = ContinuousClock.now
-        await #expect(throws: HTTPTransportError.requestTimeout(url: collector.url.absoluteString, after: .seconds(0.5))) {
-            _ = try await dispatcher.dispatch(Self.batch)
-        }
-        let elapsed = ContinuousClock.now - started
-        #expect(elapsed >= .milliseconds(490) && elapsed < .seconds(30), "gave up after \(elapsed), request timeout 0.5 s; the collector holds for 60 s")
-        await made.shutdown()
-        try await collector.shutdown()
     }
 
     @Test(arguments: TransportKind.allCases)
@@ -202,13 +211,10 @@ struct HTTPEventDispatcherTests {
 
     @Test(arguments: TransportKind.allCases)
     func aDispatcherLeavesATransportItWasGivenRunning(kind: TransportKind) async throws {
-        let collector = try await Collector.start()
-        let made = kind.make()
-        let dispatcher = try made.dispatcher { $0.endpoint = collector.url.absoluteString }
-        try await dispatcher.shutdown()
-        #expect(try await dispatcher.dispatch(Self.batch).status == 204, "the transport is the caller's to shut down")
-        await made.shutdown()
-        try await collector.shutdown()
+        try await withCollector(kind) { dispatcher, _ in
+            try await dispatcher.shutdown()
+            #expect(try await dispatcher.dispatch(Self.batch).status == 204, "the transport is the caller's to shut down")
+        }
     }
 
     /// A loopback port with nothing listening (a collector started and shut down).

@@ -57,7 +57,7 @@ struct NotificationCenterTests {
         )
         let posted = PostedNotifications(center)
         processor.start()
-        for index in 0..<4 { try processor.process(QueueFixtures.event(index)) }
+        for index in 0..<4 { try await processor.process(QueueFixtures.event(index)) }
         #expect(await posted.waitForOutcomes(3), "a retry and two deliveries")
         #expect(try processor.queue.stats().sent == 4)
         let seen = outcomes.withLock { $0 }

@@ -52,7 +52,7 @@ struct ProcessorConformanceTests {
                     if stopped {
                         #expect(throws: ProcessorError.stopped) { try processor.process(event) }
                     } else {
-                        try processor.process(event)
+                        try await processor.process(event)
                     }
                 }
             }

@@ -13,7 +13,7 @@ struct ProcessorHTTPTests {
 
     @Test func serviceUnavailableThenOkDeliversOnce() async throws {
         let rig = try await HTTPRig.start(path: path, plan: "503,200")
-        for index in 0..<3 { try rig.processor.process(QueueFixtures.event(index)) }
+        for index in 0..<3 { try await rig.processor.process(QueueFixtures.event(index)) }
         rig.processor.start()
         let posted = PostedNotifications(rig.processor.notificationCenter)
         try await rig.processor.flushAndWait()
@@ -32,7 +32,7 @@ struct ProcessorHTTPTests {
         center.addListener(for: .logEvent) { _ in times.withLock { $0.append(Date()) } }
         let posted = PostedNotifications(center)
         let rig = try await HTTPRig.start(path: path, plan: "429:1,200", center: center)
-        try rig.processor.process(QueueFixtures.event(1))
+        try await rig.processor.process(QueueFixtures.event(1))
         rig.processor.start()
         rig.processor.flush()
         #expect(await posted.waitForOutcome { $0.result == .sent })
@@ -48,7 +48,7 @@ struct ProcessorHTTPTests {
 
     @Test func payloadTooLargeSplitsTheBatch() async throws {
         let rig = try await HTTPRig.start(path: path, plan: "413,200")
-        for index in 0..<6 { try rig.processor.process(QueueFixtures.event(index)) }
+        for index in 0..<6 { try await rig.processor.process(QueueFixtures.event(index)) }
         rig.processor.start()
         try await rig.processor.flushAndWait()
         #expect(try rig.processor.queue.stats().sent == 6)
@@ -64,7 +64,7 @@ struct ProcessorHTTPTests {
         // carries it is refused with 400.
         poison.visitorJSON = #"{"snapshots": [{"events": [{"entity_id": "1", "key": "purchase", "timestamp": 1}]}], "attributes": [], "visitor_id": "poison"}"#
         for index in 0..<100 {
-            try rig.processor.process(index == 50 ? poison : QueueFixtures.event(index))
+            try await rig.processor.process(index == 50 ? poison : QueueFixtures.event(index))
         }
         rig.processor.start()
         try await rig.processor.flushAndWait()
@@ -85,7 +85,7 @@ struct ProcessorHTTPTests {
             $0.timeoutInterval = 1
         }, requestTimeout: 30)
         let posted = PostedNotifications(rig.processor.notificationCenter)
-        for index in 0..<5 { try rig.processor.process(QueueFixtures.event(index)) }
+        for index in 0..<5 { try await rig.processor.process(QueueFixtures.event(index)) }
         rig.processor.start()
         #expect(await posted.waitForLogEvents(2))
         let started = Date()
@@ -107,12 +107,12 @@ struct ProcessorHTTPTests {
 
     @Test func processorStopsGracefullyInAServiceGroup() async throws {
         let rig = try await HTTPRig.start(path: path)
-        try rig.processor.process(QueueFixtures.event(1))
+        try await rig.processor.process(QueueFixtures.event(1))
         let group = ServiceGroup(services: [rig.processor], logger: UserEventFactory.silentLogger)
         let running = Task { try await group.run() }
         await rig.processor.worker.idle()  // returns once the service has started the worker and it has settled
         #expect(rig.processor.isRunning)
-        try rig.processor.process(QueueFixtures.event(2))
+        try await rig.processor.process(QueueFixtures.event(2))
         await group.triggerGracefulShutdown()
         try await running.value
         #expect(await rig.collector.acceptedUUIDs == [QueueFixtures.event(1).uuid, QueueFixtures.event(2).uuid])

@@ -31,7 +31,7 @@ struct ProcessorTests {
     @Test func eventProcessedBeforeStartIsKeptAndSentOnceStarted() async throws {
         let first = ScriptedDispatcher()
         let unstarted = try makeProcessor(first)
-        try unstarted.process(QueueFixtures.event(1))
+        try await unstarted.process(QueueFixtures.event(1))
         #expect(first.requests.isEmpty)
 
         let dispatcher = ScriptedDispatcher()
@@ -47,7 +47,7 @@ struct ProcessorTests {
         let posted = PostedNotifications(center)
         let processor = try makeProcessor(ScriptedDispatcher(), batchSize: 3, center: center)
         processor.start()
-        for index in 0..<7 { try processor.process(QueueFixtures.event(index)) }
+        for index in 0..<7 { try await processor.process(QueueFixtures.event(index)) }
         #expect(await posted.waitForOutcomes(2))
         await processor.worker.idle()
         #expect(posted.batches.map(\.count) == [3, 3])
@@ -63,7 +63,7 @@ struct ProcessorTests {
         let posted = PostedNotifications(center)
         let processor = try makeProcessor(ScriptedDispatcher(), flushInterval: 30, center: center, clock: clock)
         processor.start()
-        try processor.process(QueueFixtures.event(1))
+        try await processor.process(QueueFixtures.event(1))
         await processor.worker.idle()
         clock.advance(byMillis: 29_999)
         await processor.worker.idle()
@@ -79,9 +79,9 @@ struct ProcessorTests {
         let posted = PostedNotifications(center)
         let processor = try makeProcessor(ScriptedDispatcher(), center: center)
         processor.start()
-        try processor.process(QueueFixtures.event(1, context: QueueFixtures.context(revision: "241")))
-        try processor.process(QueueFixtures.event(2, context: QueueFixtures.context(revision: "241")))
-        try processor.process(QueueFixtures.event(3, context: QueueFixtures.context(revision: "242")))
+        try await processor.process(QueueFixtures.event(1, context: QueueFixtures.context(revision: "241")))
+        try await processor.process(QueueFixtures.event(2, context: QueueFixtures.context(revision: "241")))
+        try await processor.process(QueueFixtures.event(3, context: QueueFixtures.context(revision: "242")))
         #expect(await posted.waitForOutcomes(1))
         await processor.worker.idle()
         #expect(posted.batches == [[QueueFixtures.event(1).uuid, QueueFixtures.event(2).uuid]])
@@ -98,7 +98,7 @@ struct ProcessorTests {
         processor.start()
         let config = try ConformanceFixtures.config
         processor.configDidChange(to: config)
-        try processor.process(QueueFixtures.event(1))
+        try await processor.process(QueueFixtures.event(1))
         processor.configDidChange(to: config)
         await processor.worker.idle()
         #expect(posted.logEvents.isEmpty, "the same revision changes nothing")
@@ -114,7 +114,7 @@ struct ProcessorTests {
         let dispatcher = ScriptedDispatcher()
         let processor = try makeProcessor(dispatcher)
         processor.start()
-        for index in 0..<4 { try processor.process(QueueFixtures.event(index)) }
+        for index in 0..<4 { try await processor.process(QueueFixtures.event(index)) }
         await processor.stop()
         #expect(dispatcher.batches.map(\.count) == [4])
         #expect(throws: ProcessorError.stopped) { try processor.process(QueueFixtures.event(9)) }
@@ -132,7 +132,7 @@ struct ProcessorTests {
             released = queue
             let processor = BatchEventProcessor(queue: queue, dispatcher: ScriptedDispatcher(), notificationCenter: center)
             processor.start()
-            try processor.process(QueueFixtures.event(1))
+            try await processor.process(QueueFixtures.event(1))
             try await processor.flushAndWait()
             await processor.stop()
         }
@@ -145,7 +145,7 @@ struct ProcessorTests {
         let posted = PostedNotifications(center)
         let hung = ScriptedDispatcher(fallback: .hang)
         let processor = try makeProcessor(hung, batchSize: 2, timeout: 0.3, center: center)
-        for index in 0..<5 { try processor.process(QueueFixtures.event(index)) }
+        for index in 0..<5 { try await processor.process(QueueFixtures.event(index)) }
         processor.start()
         #expect(await posted.waitForLogEvents(2), "[0, 1] and [2, 3] go out at once; [4] is an open batch")
         let started = Date()
@@ -172,7 +172,7 @@ struct ProcessorTests {
         // before [2, 3].
         let dispatcher = ScriptedDispatcher([.status(413)])
         let processor = try makeProcessor(dispatcher, batchSize: 2, maxInFlight: 1)
-        for index in 0..<6 { try processor.process(QueueFixtures.event(index)) }
+        for index in 0..<6 { try await processor.process(QueueFixtures.event(index)) }
         processor.start()
         try await processor.flushAndWait()
         let uuid = { (index: Int) in QueueFixtures.event(index).uuid }
@@ -185,7 +185,7 @@ struct ProcessorTests {
         let posted = PostedNotifications(center)
         let gate = GatedDispatcher()
         let processor = try makeProcessor(gate, batchSize: 2, maxInFlight: 3, center: center)
-        for index in 0..<12 { try processor.process(QueueFixtures.event(index)) }
+        for index in 0..<12 { try await processor.process(QueueFixtures.event(index)) }
         let uuid = { (index: Int) in QueueFixtures.event(index).uuid }
         processor.start()
         #expect(await posted.waitForLogEvents(3))
@@ -214,7 +214,7 @@ struct ProcessorTests {
         let posted = PostedNotifications(center)
         let gate = GatedDispatcher()
         let processor = try makeProcessor(gate, batchSize: 2, center: center)
-        for index in 0..<4 { try processor.process(QueueFixtures.event(index)) }
+        for index in 0..<4 { try await processor.process(QueueFixtures.event(index)) }
         processor.start()
         #expect(await posted.waitForLogEvents(2))
         let flushed = Task { try await processor.flushAndWait() }
@@ -231,8 +231,8 @@ struct ProcessorTests {
     @Test func groupOfEventsIsWrittenInOneCallAndSent() async throws {
         let dispatcher = ScriptedDispatcher()
         let processor = try makeProcessor(dispatcher, batchSize: 4)
-        try processor.process(QueueFixtures.event(0))
-        let outcomes = try processor.process(contentsOf: QueueFixtures.events(0..<6))
+        try await processor.process(QueueFixtures.event(0))
+        let outcomes = try await processor.process(contentsOf: QueueFixtures.events(0..<6))
         #expect(outcomes.count == 6)
         #expect(outcomes.first == .duplicate)
         #expect(outcomes.dropFirst().allSatisfy { if case .appended = $0 { true } else { false } })
@@ -252,7 +252,7 @@ struct ProcessorTests {
         let posted = PostedNotifications(center)
         let hung = ScriptedDispatcher([.hang])
         let processor = try makeProcessor(hung, timeout: 0.3, center: center)
-        try processor.process(QueueFixtures.event(1))
+        try await processor.process(QueueFixtures.event(1))
         processor.start()
         let waiting = Task { () async -> ProcessorError? in
             do throws(ProcessorError) {
@@ -275,7 +275,7 @@ struct ProcessorTests {
         let dispatcher = ScriptedDispatcher([.status(503), .failure("connection reset")])
         let processor = try makeProcessor(dispatcher, center: center)
         processor.start()
-        for index in 0..<3 { try processor.process(QueueFixtures.event(index)) }
+        for index in 0..<3 { try await processor.process(QueueFixtures.event(index)) }
         processor.flush()
         #expect(await posted.waitForOutcome { $0.result == .sent })
         #expect(try sent(processor) == 3)
@@ -293,7 +293,7 @@ struct ProcessorTests {
         configuration.batchSize = 10
         configuration.flushInterval = 3_600
         let processor = try BatchEventProcessor(queuePath: path, configuration: configuration, dispatcher: dispatcher)
-        for index in 0..<10 { try processor.process(QueueFixtures.event(index)) }
+        for index in 0..<10 { try await processor.process(QueueFixtures.event(index)) }
         processor.start()
         try await processor.flushAndWait()
         let stats = try processor.queue.stats()
@@ -311,7 +311,7 @@ struct ProcessorTests {
         let dispatcher = ScriptedDispatcher(fallback: .status(500))
         let processor = try makeProcessor(dispatcher, retry: RetryPolicy(baseDelay: 0.001, maxDelay: 0.001, maxAttempts: 3, maxAge: 3_600), center: center)
         processor.start()
-        try processor.process(QueueFixtures.event(1))
+        try await processor.process(QueueFixtures.event(1))
         processor.flush()
         #expect(await posted.waitForOutcome { $0.result == .deadLettered })
         #expect(try processor.queue.stats().dead == 1)
@@ -354,7 +354,7 @@ struct ProcessorTests {
     @Test func processorDroppedWithoutStopDoesNotCrash() async throws {
         do {
             let processor = try BatchEventProcessor(queuePath: path)  // owns an HTTPEventDispatcher
-            try processor.process(QueueFixtures.event(1))
+            try await processor.process(QueueFixtures.event(1))
         }
         do {
             _ = try HTTPEventDispatcher()

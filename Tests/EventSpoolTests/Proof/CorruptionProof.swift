@@ -226,7 +226,7 @@ extension ProofSuite {
             #expect(errors.allSatisfy { $0.contains("corrupt") || $0.contains("not a usable SQLite database") }, "\(errors.prefix(3))")
             // process() says what is wrong in a typed way, or succeeds.
             do {
-                try processor.process(QueueFixtures.event(99_999))
+                try await processor.process(QueueFixtures.event(99_999))
             } catch {
                 if case .queue(let queueError) = error { #expect(!Self.leaksCorruption(queueError)) } else { Issue.record("\(error)") }
             }

@@ -39,7 +39,7 @@ extension ProofSuite {
             let log = NotificationLog(center)
             let (processor, dispatcher) = try Proof.httpProcessor(path: db, endpoint: collector.url, requestTimeout: 1, center: center)
             let events = Self.events(0..<10)
-            for event in events { try processor.process(event) }
+            for event in events { try await processor.process(event) }
             processor.start()
             #expect(try await Self.settle(processor))
             await Proof.stop(processor, dispatcher)
@@ -65,7 +65,7 @@ extension ProofSuite {
             let (processor, dispatcher) = try Proof.httpProcessor(
                 path: db, endpoint: collector.url, retry: RetryPolicy(baseDelay: 0.01, maxDelay: 0.05, maxAttempts: 5, maxAge: 3_600), center: center
             )
-            try processor.process(QueueFixtures.event(1))
+            try await processor.process(QueueFixtures.event(1))
             processor.start()
             #expect(try await Self.settle(processor))
             await Proof.stop(processor, dispatcher)
@@ -82,7 +82,7 @@ extension ProofSuite {
             let collector = try await Collector.start(plan: try FaultPlan(parsing: "\(step),200"))
             let (processor, dispatcher) = try Proof.httpProcessor(path: db, endpoint: collector.url)
             let events = Self.events(0..<10)
-            for event in events { try processor.process(event) }
+            for event in events { try await processor.process(event) }
             processor.start()
             #expect(try await Self.settle(processor))
             await Proof.stop(processor, dispatcher)
@@ -110,7 +110,7 @@ extension ProofSuite {
             // timeout bounds each attempt.
             let (processor, dispatcher) = try Proof.httpProcessor(path: db, endpoint: endpoint, requestTimeout: 0.5, retry: policy, center: center)
             let events = Self.events(0..<5)
-            for event in events { try processor.process(event) }
+            for event in events { try await processor.process(event) }
             processor.start()
             processor.flush()
             let outage = Double(ProofKnob.outageSeconds)
@@ -163,8 +163,8 @@ extension ProofSuite {
                 timestampMillis: 1_700_000_000_000
             )
             for (index, event) in good.enumerated() {
-                if index == 37 { try processor.process(poison) }
-                try processor.process(event)
+                if index == 37 { try await processor.process(poison) }
+                try await processor.process(event)
             }
             processor.start()
             #expect(try await Self.settle(processor))
@@ -187,7 +187,7 @@ extension ProofSuite {
             let collector = try await Collector.start(plan: try FaultPlan(parsing: "400"))
             let (processor, dispatcher) = try Proof.httpProcessor(path: db, endpoint: collector.url, batchSize: 4)
             let events = Self.events(0..<4)
-            for event in events { try processor.process(event) }
+            for event in events { try await processor.process(event) }
             processor.start()
             #expect(try await Self.settle(processor))
             // Halves are due at once, first half first: 4, then 2 and 2 (out together), each split

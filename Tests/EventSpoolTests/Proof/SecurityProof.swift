@@ -112,8 +112,8 @@ extension ProofSuite {
                 visitorJSON: #"{"snapshots": [{"events": [{"entity_id": "10428540015", "uuid": "\#(poisonUUID)", "key": "purchase", "timestamp": 1}]}], "attributes": [], "secret": "secret-poison-user"}"#,
                 timestampMillis: 1
             ), at: 65)
-            for event in events { try processor.process(event) }
-            try? processor.process(events[0])  // a duplicate
+            for event in events { try await processor.process(event) }
+            _ = try? await processor.process(events[0])  // a duplicate
             processor.start()
             #expect(try await FaultProof.settle(processor))
             await Proof.stop(processor, dispatcher)
@@ -141,7 +141,7 @@ extension ProofSuite {
             settings.retry = RetryPolicy(baseDelay: 0.01, maxDelay: 0.02, maxAttempts: 5, maxAge: 3_600)
             let processor = try BatchEventProcessor(queuePath: db, configuration: settings, dispatcher: echo, logger: capture.logger)
             let events = FaultProof.events(0..<2, group: 44)
-            for event in events { try processor.process(event) }
+            for event in events { try await processor.process(event) }
             processor.start()
             #expect(try await FaultProof.settle(processor))
             await processor.stop()

@@ -14,23 +14,8 @@ struct QueueCrashTests {
     @Test func appendsThatReturnedSurviveSigkill() async throws {
         let folder = TemporaryFolder()
         let path = folder.file("events.sqlite")
-        var acknowledged: Set<String> = []
-        var generator = SystemRandomNumberGenerator()
-        for round in 0..<Self.rounds {
-            let group = round % 2 == 0 ? 1 : 50
-            let child = try ChildProcess("EventSpoolTestHelper", ["append", path, "100000", "\(group)"])
-            // Let it get some way in, then kill it at an arbitrary moment.
-            let target = Int.random(in: 50...2_000, using: &generator)
-            var seen = 0
-            while seen < target, let line = await child.readLine() {
-                if line.hasPrefix("ok ") { acknowledged.insert(String(line.dropFirst(3))) }
-                seen += 1
-            }
-            child.kill()
-            // Whatever it printed before dying had returned from append.
-            while let line = await child.readLine() {
-                if line.hasPrefix("ok ") { acknowledged.insert(String(line.dropFirst(3))) }
-            }
+        let acknowledged = try await KilledWriters.acknowledged(rounds: Self.rounds, lines: 50...2_000) { round in
+            ["append", path, "100000", round % 2 == 0 ? "1" : "50"]
         }
         #expect(acknowledged.count > Self.rounds * 40)
 

@@ -3,18 +3,18 @@
 /// ```swift
 /// MurmurHash3.hash32("ppid11886780721")    // 2256854705
 /// ```
-public enum MurmurHash3 {
+package enum MurmurHash3 {
     /// The seed the reference SDKs bucket with.
-    public static let bucketingSeed: UInt32 = 1
+    package static let bucketingSeed: UInt32 = 1
 
     /// The unsigned 32-bit hash of `key`'s UTF-8 bytes.
-    public static func hash32(_ key: String, seed: UInt32 = bucketingSeed) -> UInt32 {
+    package static func hash32(_ key: String, seed: UInt32 = bucketingSeed) -> UInt32 {
         var key = key
         return key.withUTF8 { hash32(bytes: $0, seed: seed) }
     }
 
     /// The unsigned 32-bit hash of `bytes`.
-    public static func hash32(bytes: UnsafeBufferPointer<UInt8>, seed: UInt32 = bucketingSeed) -> UInt32 {
+    package static func hash32(bytes: UnsafeBufferPointer<UInt8>, seed: UInt32 = bucketingSeed) -> UInt32 {
         let c1: UInt32 = 0xcc9e_2d51
         let c2: UInt32 = 0x1b87_3593
         var h = seed
