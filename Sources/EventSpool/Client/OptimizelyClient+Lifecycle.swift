@@ -65,6 +65,7 @@ extension OptimizelyClient {
         if let settings = source.polling {
             let resolved: DatafilePollingSettings.Resolved
             do { resolved = try settings.resolved() } catch { throw .invalidPollingSettings(error) }
+            for warning in resolved.warnings { logger.warning("\(warning)", metadata: ["sdk_key": "\(settings.sdkKey)"]) }
             let owned = transport == nil ? URLSessionTransport() : nil
             polling = Polling(settings: resolved, transport: transport ?? owned ?? URLSessionTransport(), ownedTransport: owned, clock: clock)
         }

@@ -51,8 +51,8 @@ public final class DatafilePoller: Sendable {
     /// A poller, not yet started.
     ///
     /// - Parameters:
-    ///   - settings: resolved settings (``DatafilePollingSettings/resolved()``); their warnings
-    ///     are logged when polling starts.
+    ///   - settings: resolved settings (``DatafilePollingSettings/resolved()``); log their
+    ///     warnings where you resolve them.
     ///   - bundled: the identity of a datafile already in use: polling is ready at once, and a
     ///     fetched datafile with the same identity changes nothing.
     ///   - transport: sends the requests (``URLSessionTransport``, or the AsyncHTTPClient one in
@@ -130,7 +130,6 @@ public final class DatafilePoller: Sendable {
 
     private func run(startMillis: Int64) async {
         let metadata: Logger.Metadata = ["url": "\(resolved.url)", "sdk_key": "\(resolved.settings.sdkKey)"]
-        for warning in resolved.warnings { logger.warning("\(warning)", metadata: metadata) }
         var machine = DatafilePollingStateMachine(resolved)
         var actions = machine.start(nowMillis: startMillis, bundled: bundled)[...]
         var candidate: ProjectConfig?
