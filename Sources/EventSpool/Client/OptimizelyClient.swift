@@ -134,6 +134,11 @@ public final class OptimizelyClient: Sendable {
         if let config { use(config) }
     }
 
+    deinit {
+        // Dropped without close(): polling would go on for nobody.
+        lifecycle.withLock { $0.poller }?.cancel()
+    }
+
     /// The datafile in use; `nil` until the client has one (a client polling by SDK key
     /// without a bundled datafile, before the first fetch succeeds).
     public var config: ProjectConfig? { current?.config }

@@ -126,6 +126,16 @@ public final class DatafilePoller: Sendable {
         finish()
     }
 
+    /// Asks polling to stop without waiting for it (for an owner that cannot wait, in its
+    /// `deinit`): the loop ends soon after, and no datafile reaches `onConfigChange` once it has
+    /// seen the cancellation.
+    func cancel() {
+        state.withLock { state in
+            state.stopped = true
+            return state.loop
+        }?.cancel()
+    }
+
     // MARK: - The loop
 
     private func run(startMillis: Int64) async {

@@ -176,6 +176,22 @@ struct ClientLifecycleTests {
         try await rig.collector.shutdown()
     }
 
+    @Test func aClientDroppedWithoutCloseStopsPolling() async throws {
+        let rig = try await DatafileRig.start()
+        weak var released: OptimizelyClient?
+        do {
+            let client = try OptimizelyClient(source: .polling(rig.settings), eventProcessor: RecordingEventProcessor(), clock: rig.clock)
+            released = client
+            #expect(await client.start())
+            #expect(await rig.settle())
+        }
+        #expect(released == nil, "polling does not keep the client alive")
+        #expect(await CollectorFixtures.eventually(within: 30) { rig.clock.sleepers.isEmpty }, "its polling ended")
+        rig.clock.advance(byMillis: 3_600_000)
+        #expect(await rig.requests.count == 1)
+        try await rig.collector.shutdown()
+    }
+
     @Test func theProcessorStartsWithStartUnlessStartOnInit() async throws {
         let rig = try await DatafileRig.start()
         let waiting = try processor(rig)
