@@ -145,7 +145,7 @@ extension OptimizelyClient {
         }
         let ready = current != nil
         if !ready, let polling {
-            logger.warning("no datafile yet: every call fails until one is fetched; polling goes on",
+            logger.warning("no datafile yet; polling goes on, and client calls return their no-config values until one is fetched",
                            metadata: ["url": "\(polling.settings.url)"])
         }
         return ready
