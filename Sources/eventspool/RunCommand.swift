@@ -14,6 +14,11 @@ struct RunCommand: AsyncParsableCommand {
         discussion: """
             Without --until-empty it runs until SIGINT or SIGTERM, then sends what is pending (waiting at \
             most the timeout interval) and exits 0. An invalid setting falls back to its default with a warning.
+
+            With --sdk-key it also watches the project's datafile (live datafile updates): fetched now and \
+            every --poll-interval seconds, with If-Modified-Since; when its revision changes, the pending \
+            events of the older revision are sent at once. A datafile that cannot be fetched or is not valid \
+            is a warning on standard error; the worker goes on sending.
             """
     )
 
@@ -40,6 +45,18 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .customLong("max-in-flight"), help: ArgumentHelp("How many requests may be out at once (default 4); 1 sends one at a time, as the reference SDKs do.", valueName: "n"))
     var maxInFlight: String?
 
+    @Option(name: .customLong("sdk-key"), help: ArgumentHelp("Watch the datafile of the environment with this SDK key, and send the older revision's pending events at once when it changes.", valueName: "key"))
+    var sdkKey: String?
+
+    @Option(name: .customLong("datafile-url-template"), help: ArgumentHelp("Where to fetch the datafile, {sdk_key} replaced by the key (default https://cdn.optimizely.com/datafiles/{sdk_key}.json, or the authenticated URL with a token); plain http:// only on loopback.", valueName: "template"))
+    var datafileURLTemplate: String?
+
+    @Option(name: .customLong("datafile-access-token"), help: ArgumentHelp("Sent as Authorization: Bearer TOKEN (authenticated datafiles).", valueName: "token"))
+    var datafileAccessToken: String?
+
+    @Option(name: .customLong("poll-interval"), help: ArgumentHelp("Seconds between datafile fetches (default 300; below 30 is allowed with a warning).", valueName: "seconds"))
+    var pollInterval: String?
+
     @Flag(name: .customLong("until-empty"), help: "Send everything pending now, keep retrying per the retry policy, and exit 0 once nothing is pending or in flight.")
     var untilEmpty = false
 
@@ -64,8 +81,9 @@ struct RunCommand: AsyncParsableCommand {
         var logger = Logger(label: "eventspool") { StreamLogHandler.standardError(label: $0) }
         logger.logLevel = verbose ? .info : .warning
 
-        // The endpoint is checked before the queue is opened, so a refused endpoint leaves no
-        // new queue file behind.
+        // The datafile settings and the endpoint are checked before the queue is opened, so a
+        // refused one leaves no new queue file behind.
+        let polling = try pollingSettings()
         // A server's transport: AsyncHTTPClient.
         let transport = AsyncHTTPClientTransport(configuration: .init(connectTimeout: .seconds(dispatch.connectTimeout)))
         let dispatcher: HTTPEventDispatcher
@@ -81,6 +99,17 @@ struct RunCommand: AsyncParsableCommand {
         }
         let processor = BatchEventProcessor(queue: eventQueue, configuration: settings, dispatcher: dispatcher, logger: logger)
         var services = [ServiceGroupConfiguration.ServiceConfiguration(service: processor)]
+        if let polling {
+            // The client owns the worker and the polling: it starts both and, on SIGINT or
+            // SIGTERM, stops polling, then the worker.
+            let client = try CommandFailure.guarding { () throws(OptimizelyClientError) in
+                try OptimizelyClient(source: .polling(polling), eventProcessor: processor, transport: transport, logger: logger)
+            }
+            processor.notificationCenter.addListener(for: .configUpdate) { [logger] notification in
+                if case .configUpdate(let revision) = notification { logger.info("datafile revision \(revision) is in use", metadata: ["sdk_key": "\(polling.sdkKey)"]) }
+            }
+            services = [ServiceGroupConfiguration.ServiceConfiguration(service: client)]
+        }
         if untilEmpty {
             services.append(.init(service: Drain(processor: processor), successTerminationBehavior: .gracefullyShutdownGroup))
         }
@@ -97,6 +126,29 @@ struct RunCommand: AsyncParsableCommand {
         if let stats = try? eventQueue.stats() {
             print("sent \(stats.eventsSent) events in \(stats.batchesSent) batches; pending \(stats.pending), in flight \(stats.inflight), dead \(stats.dead)")
         }
+    }
+
+    /// The live datafile settings of `--sdk-key` and its companions, checked; `nil` without
+    /// `--sdk-key`. Invalid numbers fall back to their defaults with a warning (logged by the
+    /// client); a URL that cannot be used is a one-line error.
+    func pollingSettings() throws -> DatafilePollingSettings? {
+        guard let sdkKey else {
+            let orphans = [("--datafile-url-template", datafileURLTemplate), ("--datafile-access-token", datafileAccessToken),
+                           ("--poll-interval", pollInterval)].filter { $0.1 != nil }.map(\.0)
+            if let first = orphans.first { throw CommandFailure.report("\(first) needs --sdk-key KEY (live datafile updates)") }
+            return nil
+        }
+        var settings = DatafilePollingSettings(sdkKey: sdkKey, accessToken: datafileAccessToken, urlTemplate: datafileURLTemplate)
+        settings.allowInsecureHTTP = allowInsecureHTTP
+        if let pollInterval {
+            if let seconds = Double(pollInterval.trimmingCharacters(in: .whitespaces)) {
+                settings.pollingInterval = seconds  // zero, negative, NaN: the library warns and uses 300
+            } else {
+                settings.pollingInterval = Self.warnInvalid("--poll-interval", pollInterval, DatafilePollingSettings.Defaults.pollingInterval)
+            }
+        }
+        _ = try CommandFailure.guarding { () throws(DatafileSettingsError) in try settings.resolved() }
+        return settings
     }
 
     /// A setting's value, or its default with a warning on standard error when the text is not

@@ -7,24 +7,36 @@ extension OptimizelyClient {
     func decide(_ user: OptimizelyUserContext, key: String, options: [OptimizelyDecideOption]) -> OptimizelyDecision {
         var effective = defaultDecideOptions.union(options)
         effective.remove(.enabledFlagsOnly)
-        guard current.config.featureFlag(key: key) != nil else {
+        guard let active = current(failing: "decide") else {
+            return .error(flagKey: key, user: user, reasons: [OptimizelyDecision.notConfiguredReason])
+        }
+        guard active.config.featureFlag(key: key) != nil else {
             logger.error("No feature flag was found for key '\(key)'.")
             return .error(flagKey: key, user: user, reasons: ["No flag was found for key \"\(key)\"."])
         }
-        let decisions = decide(user, keys: [key], effectiveOptions: effective)
+        let decisions = decide(user, active: active, keys: [key], effectiveOptions: effective)
         return decisions.first { $0.flagKey == key } ?? .error(flagKey: key, user: user, reasons: [])
     }
 
-    /// Decides flags in order, with the client's default options added.
+    /// Decides flags in order, with the client's default options added; none without a
+    /// datafile (the reference's `{}`).
     func decide(_ user: OptimizelyUserContext, keys: [String], options: [OptimizelyDecideOption]) -> [OptimizelyDecision] {
-        decide(user, keys: keys, effectiveOptions: defaultDecideOptions.union(options))
+        guard let active = current(failing: "decide_for_keys") else { return [] }
+        return decide(user, active: active, keys: keys, effectiveOptions: defaultDecideOptions.union(options))
+    }
+
+    /// Decides every flag of the datafile, in datafile order; none without a datafile.
+    func decideAll(_ user: OptimizelyUserContext, options: [OptimizelyDecideOption]) -> [OptimizelyDecision] {
+        guard let active = current(failing: "decide_all") else { return [] }
+        return decide(user, active: active, keys: active.config.featureFlags.map(\.key),
+                      effectiveOptions: defaultDecideOptions.union(options))
     }
 
     /// The reference's `_decide_for_keys`: flag-level forced decisions first, then the other
     /// flags with one profile lookup and one save, then one decision (impression and
     /// notification) per known key, in order.
-    private func decide(_ user: OptimizelyUserContext, keys: [String], effectiveOptions options: Set<OptimizelyDecideOption>) -> [OptimizelyDecision] {
-        let active = current
+    private func decide(_ user: OptimizelyUserContext, active: ActiveConfig, keys: [String],
+                        effectiveOptions options: Set<OptimizelyDecideOption>) -> [OptimizelyDecision] {
         let config = active.config
         let recording = options.contains(.includeReasons)
         let decisionUser = user.decisionUser(forcedVariations: forcedVariations(of: user.userId))

@@ -9,8 +9,7 @@ extension OptimizelyClient {
     ///   running or unknown, audiences not met, traffic not allocated).
     @discardableResult
     public func activate(experimentKey: String, userId: String, attributes: UserAttributes = [:]) -> String? {
-        guard isValid(experimentKey, name: "experiment_key") else { return nil }
-        let active = current
+        guard isValid(experimentKey, name: "experiment_key"), let active = current(failing: "activate") else { return nil }
         guard let variationKey = getVariation(experimentKey: experimentKey, userId: userId, attributes: attributes),
               let experiment = active.config.experiment(key: experimentKey),
               let variation = experiment.variation(key: variationKey)
@@ -29,8 +28,7 @@ extension OptimizelyClient {
     ///
     /// - Returns: the variation's key, or `nil` when the user gets none.
     public func getVariation(experimentKey: String, userId: String, attributes: UserAttributes = [:]) -> String? {
-        guard isValid(experimentKey, name: "experiment_key") else { return nil }
-        let active = current
+        guard isValid(experimentKey, name: "experiment_key"), let active = current(failing: "get_variation") else { return nil }
         guard let experiment = active.config.experiment(key: experimentKey) else {
             logger.info("Experiment key \"\(experimentKey)\" is invalid. Not activating user \"\(userId)\".")
             return nil
@@ -55,8 +53,7 @@ extension OptimizelyClient {
     ///   event key, or tags that cannot be sent, which are logged).
     @discardableResult
     public func track(eventKey: String, userId: String, attributes: UserAttributes = [:], eventTags: EventTags? = nil) -> Bool {
-        guard isValid(eventKey, name: "event_key") else { return false }
-        let active = current
+        guard isValid(eventKey, name: "event_key"), let active = current(failing: "track") else { return false }
         guard active.config.event(key: eventKey) != nil else {
             logger.error("Event \"\(eventKey)\" is not in datafile.")
             logger.info("Not tracking user \"\(userId)\" for event \"\(eventKey)\".")
@@ -83,8 +80,7 @@ extension OptimizelyClient {
     /// decisions). Sends the impression the reference sends: always for a feature test, and for
     /// a rollout or no match only with `sendFlagDecisions`.
     public func isFeatureEnabled(featureKey: String, userId: String, attributes: UserAttributes = [:]) -> Bool {
-        guard isValid(featureKey, name: "feature_key") else { return false }
-        let active = current
+        guard isValid(featureKey, name: "feature_key"), let active = current(failing: "is_feature_enabled") else { return false }
         guard let flag = active.config.featureFlag(key: featureKey) else {
             logger.error("Feature \"\(featureKey)\" is not in datafile.")
             return false
@@ -116,7 +112,8 @@ extension OptimizelyClient {
     /// as ``isFeatureEnabled(featureKey:userId:attributes:)`` decides it, with its impression
     /// and notification.
     public func getEnabledFeatures(userId: String, attributes: UserAttributes = [:]) -> [String] {
-        current.config.uniqueFlags.map(\.key).filter { isFeatureEnabled(featureKey: $0, userId: userId, attributes: attributes) }
+        guard let active = current(failing: "get_enabled_features") else { return [] }
+        return active.config.uniqueFlags.map(\.key).filter { isFeatureEnabled(featureKey: $0, userId: userId, attributes: attributes) }
     }
 
     /// Forces the user into a variation of an experiment (any key of the datafile's experiment
@@ -126,8 +123,8 @@ extension OptimizelyClient {
     ///   or an empty variation key.
     @discardableResult
     public func setForcedVariation(experimentKey: String, userId: String, variationKey: String?) -> Bool {
-        guard isValid(experimentKey, name: "experiment_key") else { return false }
-        guard let experiment = current.config.experiment(key: experimentKey) else {
+        guard isValid(experimentKey, name: "experiment_key"), let active = current(failing: "set_forced_variation") else { return false }
+        guard let experiment = active.config.experiment(key: experimentKey) else {
             logger.error("Experiment key \"\(experimentKey)\" is not in datafile.")
             return false
         }
@@ -146,8 +143,7 @@ extension OptimizelyClient {
 
     /// The variation key the user is forced into for an experiment, if any.
     public func getForcedVariation(experimentKey: String, userId: String) -> String? {
-        guard !experimentKey.isEmpty else { return nil }
-        let active = current
+        guard !experimentKey.isEmpty, let active = current(failing: "get_forced_variation") else { return nil }
         let user = DecisionUser(userId: userId, attributes: [:], forcedVariations: forcedVariations(of: userId))
         return active.decisions.forcedVariation(for: experimentKey, user: user)?.key
     }

@@ -40,8 +40,7 @@ extension OptimizelyClient {
 
     /// Every variable of a flag for the user, typed, in datafile order; `nil` for an unknown flag.
     public func getAllFeatureVariables(featureKey: String, userId: String, attributes: UserAttributes = [:]) -> EventDictionary? {
-        guard isValid(featureKey, name: "feature_key") else { return nil }
-        let active = current
+        guard let active = current(failing: "get_all_feature_variables"), isValid(featureKey, name: "feature_key") else { return nil }
         guard let flag = active.config.featureFlag(key: featureKey) else { return nil }
         let attributes = dedupe(attributes)
         let decision = decideFeature(flag, userId: userId, attributes: attributes, active: active)
@@ -64,8 +63,8 @@ extension OptimizelyClient {
     /// The reference's `_get_feature_variable_for_type`: `type` `nil` takes the variable's own.
     private func featureVariable(featureKey: String, variableKey: String, type requested: String?, userId: String,
                                  attributes: UserAttributes) -> EventValue? {
-        guard isValid(featureKey, name: "feature_key"), isValid(variableKey, name: "variable_key") else { return nil }
-        let active = current
+        guard let active = current(failing: "get_feature_variable"),
+              isValid(featureKey, name: "feature_key"), isValid(variableKey, name: "variable_key") else { return nil }
         guard let flag = active.config.featureFlag(key: featureKey) else { return nil }
         guard let variable = flag.variable(key: variableKey) else {
             logger.error("Variable with key \"\(variableKey)\" not found in the datafile.")

@@ -5,14 +5,20 @@ import Logging
 /// through an ``EventProcessor``, the durable ``BatchEventProcessor`` in production.
 ///
 /// ```swift
-/// let processor = try BatchEventProcessor(queuePath: "events.sqlite")
-/// processor.start()
-/// let client = try OptimizelyClient(datafile: datafile, eventProcessor: processor)
+/// let client = try OptimizelyClient(source: .sdkKey("VivZyCGPHY369D4z8T9yG"), queuePath: "events.sqlite")
+/// await client.start()                            // waits at most 10 s for the first datafile
 /// let user = client.createUserContext(userId: "alice", attributes: ["browser": "chrome"])
 /// let decision = user.decide(key: "new_nav")      // impression queued durably
 /// user.trackEvent(eventKey: "purchase", eventTags: ["revenue": 1999])
-/// await processor.stop()
+/// await client.close()                            // stops polling, then the processor
 /// ```
+///
+/// The datafile comes from a ``DatafileSource``: given once, polled by SDK key (live datafile
+/// updates, `decisions.md` §16), or both. Each accepted new revision becomes the client's
+/// config, posts ``ProcessorNotification/configUpdate(revision:)``, and makes the processor
+/// send the older revision's pending events at once; the next call decides on it. Until a
+/// client has a datafile, every call returns the reference's "no config" failure value
+/// (`nil`, `false`, `[]`, an error decision) and logs why.
 ///
 /// The legacy calls (``activate(experimentKey:userId:attributes:)``,
 /// ``getVariation(experimentKey:userId:attributes:)``, ``isFeatureEnabled(featureKey:userId:attributes:)``,
@@ -32,11 +38,17 @@ public final class OptimizelyClient: Sendable {
     public let userProfileService: (any UserProfileService)?
     let eventProcessor: any EventProcessor
     let logger: Logger
+    let clientName: String
+    let clientVersion: String
+    /// Live datafile updates, when the client polls; ``start()`` starts them.
+    let polling: Polling?
+    /// Where the client is in its life: ``start()`` and ``close()``.
+    let lifecycle = LockedValue(Lifecycle())
     /// user id → experiment id → variation id, set by ``setForcedVariation(experimentKey:userId:variationKey:)``.
     let forcedVariations = LockedValue<[String: [String: String]]>([:])
-    /// The datafile in use. Every call reads it once, here, so a later config source (a polled
-    /// datafile) only has to replace this value.
-    private let active: LockedValue<ActiveConfig>
+    /// The datafile in use, `nil` until the client has one. Every call reads it once, here, so
+    /// a new revision only has to replace this value (``use(_:)``).
+    private let active: LockedValue<ActiveConfig?>
 
     /// A datafile with what every call needs of it, built once per datafile.
     final class ActiveConfig: Sendable {
@@ -81,8 +93,25 @@ public final class OptimizelyClient: Sendable {
 
     /// Creates a client on a datafile already read. The parameters are those of
     /// ``init(datafile:eventProcessor:userProfileService:logger:defaultDecideOptions:notificationCenter:clientName:clientVersion:)``.
-    public init(
+    public convenience init(
         config: ProjectConfig,
+        eventProcessor: any EventProcessor,
+        userProfileService: (any UserProfileService)? = nil,
+        logger: Logger = UserEventFactory.silentLogger,
+        defaultDecideOptions: [OptimizelyDecideOption] = [],
+        notificationCenter: EventNotificationCenter? = nil,
+        clientName: String = EventContext.defaultClientName,
+        clientVersion: String = EventContext.defaultClientVersion
+    ) {
+        self.init(initial: config, polling: nil, eventProcessor: eventProcessor, userProfileService: userProfileService,
+                  logger: logger, defaultDecideOptions: defaultDecideOptions, notificationCenter: notificationCenter,
+                  clientName: clientName, clientVersion: clientVersion)
+    }
+
+    /// The one initialiser: every other one comes here.
+    init(
+        initial config: ProjectConfig?,
+        polling: Polling?,
         eventProcessor: any EventProcessor,
         userProfileService: (any UserProfileService)? = nil,
         logger: Logger = UserEventFactory.silentLogger,
@@ -94,22 +123,58 @@ public final class OptimizelyClient: Sendable {
         self.eventProcessor = eventProcessor
         self.userProfileService = userProfileService
         self.logger = logger
+        self.clientName = clientName
+        self.clientVersion = clientVersion
+        self.polling = polling
         self.defaultDecideOptions = Set(defaultDecideOptions)
         self.notificationCenter = notificationCenter
             ?? (eventProcessor as? BatchEventProcessor)?.notificationCenter
             ?? EventNotificationCenter(logger: logger)
-        self.active = LockedValue(ActiveConfig(config: config, clientName: clientName, clientVersion: clientVersion, logger: logger))
+        self.active = LockedValue(nil)
+        if let config { use(config) }
+    }
+
+    deinit {
+        // Dropped without close(): polling would go on for nobody.
+        lifecycle.withLock { $0.poller }?.cancel()
+    }
+
+    /// The datafile in use; `nil` until the client has one (a client polling by SDK key
+    /// without a bundled datafile, before the first fetch succeeds).
+    public var config: ProjectConfig? { current?.config }
+
+    /// The datafile in use with what every call needs of it.
+    var current: ActiveConfig? { active.withLock { $0 } }
+
+    /// The datafile in use, or `nil` with the reference's error for a call made without one
+    /// (`decisions.md` §16.2, §17): `Invalid config. Optimizely instance is not valid. Failing "api".`
+    func current(failing api: String) -> ActiveConfig? {
+        if let active = current { return active }
+        logger.error("Invalid config. Optimizely instance is not valid. Failing \"\(api)\".")
+        return nil
+    }
+
+    /// Makes `config` the datafile in use, from the next call on: the reference's
+    /// `_set_config`. Posts ``ProcessorNotification/configUpdate(revision:)`` (the first
+    /// datafile included), so that a ``BatchEventProcessor`` on the same center sends the older
+    /// revision's pending events at once; a processor with a center of its own is told through
+    /// ``BatchEventProcessor/configDidChange(to:)``.
+    func use(_ config: ProjectConfig) {
+        let next = ActiveConfig(config: config, clientName: clientName, clientVersion: clientVersion, logger: logger)
+        let previous = active.withLock { active in
+            defer { active = next }
+            return active?.config.revision
+        }
         if config.holdoutCount > 0 {
             logger.warning("the datafile has holdouts, which EventSpool does not evaluate: decisions ignore them",
                            metadata: ["holdouts": "\(config.holdoutCount)", "revision": "\(config.revision)"])
         }
+        logger.debug("Received new datafile and updated config. Old revision number: \(previous ?? "None"). New revision number: \(config.revision).")
+        notificationCenter.post(.configUpdate(revision: config.revision))
+        if let processor = eventProcessor as? BatchEventProcessor, processor.notificationCenter !== notificationCenter {
+            processor.configDidChange(to: config)
+        }
     }
-
-    /// The datafile in use.
-    public var config: ProjectConfig { current.config }
-
-    /// The datafile in use with what every call needs of it.
-    var current: ActiveConfig { active.withLock { $0 } }
 
     /// Creates a context for a user, to decide flags for them.
     public func createUserContext(userId: String, attributes: UserAttributes = [:]) -> OptimizelyUserContext {

@@ -40,6 +40,9 @@ public struct OptimizelyDecision: Sendable, Equatable {
         self.reasons = reasons
     }
 
+    /// The reason of the error decision of a client without a datafile (`decisions.md` §10.2).
+    static let notConfiguredReason = "Optimizely SDK not configured properly yet."
+
     /// An error decision: no variation, disabled, no variables, with its reasons.
     static func error(flagKey: String, user: OptimizelyUserContext, reasons: [String]) -> OptimizelyDecision {
         OptimizelyDecision(variationKey: nil, enabled: false, variables: [:], ruleKey: nil, flagKey: flagKey,

@@ -69,7 +69,7 @@ public struct OptimizelyUserContext: Sendable, Equatable {
 
     /// ``decideAll(options:)`` with the decisions in datafile order.
     public func decideAllInOrder(options: [OptimizelyDecideOption] = []) -> [OptimizelyDecision] {
-        client.decide(self, keys: client.config.featureFlags.map(\.key), options: options)
+        client.decideAll(self, options: options)
     }
 
     /// Tracks a conversion for this user: ``OptimizelyClient/track(eventKey:userId:attributes:eventTags:)``.

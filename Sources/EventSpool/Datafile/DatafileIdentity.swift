@@ -3,23 +3,23 @@
 ///
 /// The reference compares the revision alone, so a datafile of another project with the same
 /// revision is ignored; EventSpool compares both (`decisions.md` §19).
-package struct DatafileIdentity: Sendable, Hashable, CustomStringConvertible {
+public struct DatafileIdentity: Sendable, Hashable, CustomStringConvertible {
     /// `projectId`.
-    package var projectId: String
+    public var projectId: String
     /// `revision`.
-    package var revision: String
+    public var revision: String
 
     /// An identity.
-    package init(projectId: String, revision: String) {
+    public init(projectId: String, revision: String) {
         self.projectId = projectId
         self.revision = revision
     }
 
     /// The identity of a parsed datafile.
-    package init(_ config: ProjectConfig) {
+    public init(_ config: ProjectConfig) {
         self.init(projectId: config.projectId, revision: config.revision)
     }
 
     /// `project 123 revision 45`.
-    package var description: String { "project \(projectId) revision \(revision)" }
+    public var description: String { "project \(projectId) revision \(revision)" }
 }

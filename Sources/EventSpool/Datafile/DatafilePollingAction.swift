@@ -24,7 +24,7 @@ package enum DatafilePollingAction: Sendable, Hashable {
 }
 
 /// How the wait for the first datafile ended.
-package enum DatafileReadiness: Sendable, Hashable {
+public enum DatafileReadiness: Sendable, Hashable {
     /// A datafile was given at start: it serves at once, while the first fetch runs.
     case bundledDatafile
     /// The first datafile was fetched and accepted.

@@ -10,7 +10,7 @@
 /// settings.pollingInterval = 60      // seconds
 /// let resolved = try settings.resolved()
 /// resolved.url                       // "https://cdn.optimizely.com/datafiles/VivZyCGPHY369D4z8T9yG.json"
-/// var poller = DatafilePollingStateMachine(resolved)
+/// let client = try OptimizelyClient(source: .polling(settings), queuePath: queueFile)
 /// ```
 ///
 /// With an ``accessToken`` the default URL is the authenticated one, and every request carries

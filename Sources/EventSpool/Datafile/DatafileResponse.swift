@@ -18,15 +18,6 @@ package struct DatafileResponse: Sendable, Hashable {
         self.body = body
     }
 
-    /// A response from all its headers; the ones polling reads are picked out by name,
-    /// without regard to case.
-    package init(status: Int, headers: [(name: String, value: String)], body: [UInt8]) {
-        func header(_ name: String) -> String? {
-            headers.first { $0.name.lowercased() == name }?.value
-        }
-        self.init(status: status, lastModified: header("last-modified"), retryAfter: header("retry-after"), body: body)
-    }
-
     /// The polling view of a transport's response: its status, the two headers polling reads,
     /// and its body.
     package init(_ response: HTTPResponse) {

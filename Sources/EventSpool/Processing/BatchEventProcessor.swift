@@ -100,6 +100,7 @@ public final class BatchEventProcessor: Sendable {
         // Weakly: the worker holds the center, so a strong capture would keep both, and the
         // queue with its open file and page cache, alive after the processor is gone.
         configUpdateListener = notificationCenter.addListener(for: .configUpdate) { [weak worker] _ in worker?.requestFlush() }
+        if settings.startOnInit { start() }
     }
 
     deinit {

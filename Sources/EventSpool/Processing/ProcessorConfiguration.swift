@@ -34,6 +34,10 @@ public struct ProcessorConfiguration: Sendable, Equatable {
     public var leaseInterval: Double = Defaults.leaseInterval
     /// How often sent rows older than the queue's retention are pruned, in seconds. Default 60.
     public var pruneInterval: Double = Defaults.pruneInterval
+    /// Whether the worker starts when the processor is made (the reference's `start_on_init`).
+    /// Default `false`: it starts with ``BatchEventProcessor/start()`` (or an
+    /// ``OptimizelyClient``'s `start()`); events processed before are kept in the file.
+    public var startOnInit = false
 
     /// The defaults of the reference SDK and of EventSpool.
     public enum Defaults: Sendable {

@@ -1,13 +1,18 @@
 import EventSpool
 
-/// A realistic, reproducible stream of user events for the demo: a few hundred visitors seeing
-/// experiments and flags, and some of them buying or signing up.
+/// A realistic, reproducible stream of calls on the Optimizely client for the demo: a few
+/// hundred visitors deciding flags, seeing an A/B test, and some of them buying or signing up.
+/// Each call queues exactly one event: an impression or a conversion.
 struct DemoTraffic {
-    private var state: UInt64
-    private let factory: UserEventFactory
+    /// What a call queued.
+    enum Kind {
+        case impression
+        case conversion
+    }
 
-    init(factory: UserEventFactory, seed: UInt64 = 0x5EED) {
-        self.factory = factory
+    private var state: UInt64
+
+    init(seed: UInt64 = 0x5EED) {
         state = seed
     }
 
@@ -22,42 +27,40 @@ struct DemoTraffic {
 
     private mutating func pick(_ count: Int) -> Int { Int(next() % UInt64(count)) }
 
-    /// The next user event.
-    mutating func nextEvent() throws(UserEventError) -> UserEvent {
-        let user = pick(400)
-        let userId = "visitor-\(user)"
+    /// A visitor's attributes: a browser, an age, logged in or not, and sometimes a lifetime value.
+    static func attributes(of user: Int) -> UserAttributes {
         let browsers = ["chrome", "firefox", "safari", "edge"]
-        let attributes: UserAttributes = [
+        return [
             "browser": .string(browsers[user % browsers.count]),
             "age": .int(Int64(18 + user % 60)),
             "is_logged_in": .bool(user % 3 != 0),
             "ltv": user % 5 == 0 ? .double(Double(user) * 1.25) : .null,
         ]
+    }
+
+    /// The next visitor's call on `client`.
+    mutating func step(on client: OptimizelyClient) -> Kind {
+        let user = pick(400)
+        let context = client.createUserContext(userId: "visitor-\(user)", attributes: Self.attributes(of: user))
         switch pick(100) {
-        case 0..<35:
-            return try factory.makeImpression(
-                experimentKey: "checkout_button_test", variationKey: user % 2 == 0 ? "control" : "blue_button",
-                userId: userId, attributes: attributes
-            )
-        case 35..<50:
-            return try factory.makeImpression(
-                experimentKey: "new_nav_test", variationKey: user % 2 == 0 ? "on" : "off",
-                flagKey: "new_nav", ruleType: .featureTest, enabled: user % 2 == 0,
-                userId: userId, attributes: attributes
-            )
-        case 50..<60:
-            return try factory.makeImpression(
-                experimentKey: "dark_mode_chrome_delivery", variationKey: "on",
-                flagKey: "dark_mode", ruleType: .rollout, userId: userId, attributes: attributes
-            )
+        case 0..<25:
+            _ = context.decide(key: "new_nav")  // a feature test for logged-in visitors, else the rollout
+            return .impression
+        case 25..<45:
+            _ = context.decide(key: "dark_mode")  // a rollout: Chrome only in revision 241
+            return .impression
+        case 45..<60:
+            client.activate(experimentKey: "checkout_button_test", userId: context.userId, attributes: context.attributes)
+            return .impression
         case 60..<88:
             let cents = Int64(500 + pick(20_000))
-            return try factory.makeConversion(
-                eventKey: "purchase", userId: userId, attributes: attributes,
-                tags: ["revenue": .int(cents), "value": .double(Double(cents) / 100), "category": .string(["books", "shoes", "games"][pick(3)])]
-            )
+            context.trackEvent(eventKey: "purchase", eventTags: [
+                "revenue": .int(cents), "value": .double(Double(cents) / 100), "category": .string(["books", "shoes", "games"][pick(3)]),
+            ])
+            return .conversion
         default:
-            return try factory.makeConversion(eventKey: "signup", userId: userId, attributes: attributes)
+            context.trackEvent(eventKey: "signup")
+            return .conversion
         }
     }
 }

@@ -12,6 +12,15 @@ struct ProgressDisplay {
         self.total = total
     }
 
+    /// A line of its own between progress lines.
+    func note(_ line: String) {
+        if isTerminal {
+            FileHandle.standardOutput.write(Data("\r\(line)\u{1B}[K\n".utf8))
+        } else {
+            print(line)
+        }
+    }
+
     mutating func show(queued: Int, stats: QueueStats, final: Bool = false) {
         let done = stats.sent + stats.dead
         let figures = "queued \(queued)/\(total)  sent \(stats.sent)  batches \(stats.batchesSent)  retries \(stats.retries)  dead \(stats.dead)"

@@ -1,7 +1,26 @@
-/// The sample datafile the demo builds its events against: a small v4 project with two A/B
-/// tests, a feature test, two flags with rollouts, four attributes and two events. Compiled in,
-/// so `eventspool demo` needs no file beside the binary.
+import Foundation
+
+/// The sample datafile the demo serves: a small v4 project with two A/B tests, a feature test,
+/// two flags with rollouts, four attributes and two events. Compiled in, so `eventspool demo`
+/// needs no file beside the binary.
 enum SampleDatafile {
+    /// The rule that delivers `dark_mode` to Chrome users, with its audience.
+    private static let chromeOnlyDelivery = [
+        #""key": "dark_mode_chrome_delivery","#,
+        #""layerId": "10412100001","#,
+        #""status": "Running","#,
+        #""audienceIds": ["11155243215"],"#,
+        #""audienceConditions": ["or", "11155243215"],"#,
+    ].joined(separator: "\n          ")
+
+    /// Revision 242, published mid-demo: `dark_mode` is delivered to everyone (its delivery
+    /// rule's audience removed).
+    static let revision242 = json
+        .replacingOccurrences(of: #""revision": "241""#, with: #""revision": "242""#)
+        .replacingOccurrences(of: chromeOnlyDelivery, with: chromeOnlyDelivery
+            .replacingOccurrences(of: #"["11155243215"]"#, with: "[]")
+            .replacingOccurrences(of: #"["or", "11155243215"]"#, with: "[]"))
+
     static let json = #"""
 {
   "version": "4",

@@ -32,12 +32,25 @@ struct DemoCommandTests {
         #expect(figure("retries", in: result.stdout) == object["retries"] as? Int)
         #expect(figure("dead letters", in: result.stdout) == object["dead"] as? Int)
         #expect((object["retries"] as? Int ?? 0) > 0, "the injected faults were retried")
+
+        // The whole SDK: a client from an SDK key, a new revision mid-run whose arrival sent the
+        // old revision's pending events at once, and a few decisions on each revision.
+        #expect(result.stdout.contains("datafile revision 242 arrived"))
+        #expect(result.stdout.contains("revisions 241 → 242"))
+        let triggers = try #require(result.stdout.firstMatch(of: /size (\d+), age (\d+), revision (\d+) \((\d+) events of revision 241/))
+        #expect(Int(triggers.output.3) ?? 0 >= 1 && Int(triggers.output.4) ?? 0 >= 1, "\(triggers.output.0)")
+        #expect((Int(triggers.output.1) ?? 0) + (Int(triggers.output.2) ?? 0) + (Int(triggers.output.3) ?? 0) <= object["batches_sent"] as? Int ?? 0)
+        #expect(result.stdout.contains("  revision 241\n    visitor-1 (firefox, logged in): dark_mode off"))
+        #expect(result.stdout.contains("  revision 242\n    visitor-1 (firefox, logged in): dark_mode on"))
+        let calls = try #require(result.stdout.firstMatch(of: /\((\d+) impressions from decide and activate, (\d+) conversions from track\)/))
+        #expect((Int(calls.output.1) ?? 0) + (Int(calls.output.2) ?? 0) == 500)
     }
 
     @Test func badArgumentsAreOneLineErrors() async throws {
         let cases: [[String]] = [
             ["demo", "--events", "0", "--db", folder.file("a.sqlite")],
             ["demo", "--fail", "503x", "--db", folder.file("b.sqlite")],
+            ["demo", "--datafile-fail", "413", "--db", folder.file("c.sqlite")],
             ["demo", "--db", folder.path],
         ]
         for arguments in cases {

@@ -122,7 +122,7 @@ import Testing
         let json = try Self.checklist.setting("holdouts", .array([.object([.init(key: "id", value: .string("h"))])]))
         let logs = LogCapture()
         let client = OptimizelyClient(config: try ProjectConfig(json: json), eventProcessor: RecordingEventProcessor(), logger: logs.logger)
-        #expect(client.config.holdoutCount == 1)
+        #expect(client.config?.holdoutCount == 1)
         #expect(logs.messages.contains { $0.hasPrefix("warning") && $0.contains("holdouts") })
     }
 }

@@ -21,3 +21,16 @@ struct CannedTransport: HTTPTransport {
         HTTPResponse(status: 204, url: request.url)
     }
 }
+
+func runCheckout(sdkKey: String, bundledDatafile: String, queueFile: String) async throws {
+    var polling = DatafilePollingSettings(sdkKey: sdkKey)
+    polling.pollingInterval = 60
+    let client = try OptimizelyClient(source: .polling(polling, datafile: bundledDatafile), queuePath: queueFile)
+    _ = client.notificationCenter.addListener(for: .configUpdate) { notification in
+        if case .configUpdate(let revision) = notification { print("now on revision \(revision)") }
+    }
+    await client.start()  // the bundled datafile serves at once; the first fetch goes out now
+    let decision = client.createUserContext(userId: "alice").decide(key: "new_checkout")
+    print(decision.variationKey ?? "no variation")
+    await client.close()  // stops polling, then sends what is pending
+}
