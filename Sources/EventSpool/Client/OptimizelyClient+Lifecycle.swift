@@ -19,6 +19,9 @@ extension OptimizelyClient {
         var poller: DatafilePoller?
         /// The one close; later calls wait for it.
         var closing: Task<Void, Never>?
+        /// Whether the client made its processor (on a queue file it was given), and so stops
+        /// it when it is dropped without ``close()``.
+        var ownsProcessor = false
     }
 
     /// Creates a client on a datafile source and an event processor.
@@ -76,7 +79,8 @@ extension OptimizelyClient {
 
     /// Creates a client on a datafile source with the durable ``BatchEventProcessor`` on the
     /// queue file at `queuePath` (created if missing), which ``start()`` starts and ``close()``
-    /// stops. The other parameters are those of
+    /// stops (a client dropped without ``close()`` stops it too, without waiting). The other
+    /// parameters are those of
     /// ``init(source:eventProcessor:transport:clock:userProfileService:logger:defaultDecideOptions:notificationCenter:clientName:clientVersion:)``.
     ///
     /// - Parameters:
@@ -120,6 +124,7 @@ extension OptimizelyClient {
         )
         try self.init(source: source, eventProcessor: processor, transport: transport, clock: clock,
                       userProfileService: userProfileService, logger: logger, defaultDecideOptions: defaultDecideOptions)
+        lifecycle.withLock { $0.ownsProcessor = true }
     }
 
     /// Starts the client: the event processor's worker (a ``BatchEventProcessor``), and live

@@ -192,6 +192,43 @@ struct ClientLifecycleTests {
         try await rig.collector.shutdown()
     }
 
+    @Test func aClientDroppedWithoutCloseStopsTheProcessorItMade() async throws {
+        let rig = try await DatafileRig.start()
+        var processorConfiguration = ProcessorConfiguration()
+        processorConfiguration.flushInterval = 3_600
+        var dispatch = HTTPEventDispatcher.Configuration()
+        dispatch.endpoint = rig.collector.url.absoluteString
+        weak var released: BatchEventProcessor?
+        do {
+            let client = try OptimizelyClient(source: .polling(rig.settings), queuePath: folder.file("dropped.sqlite"),
+                                              processorConfiguration: processorConfiguration,
+                                              dispatcher: try HTTPEventDispatcher(configuration: dispatch), clock: rig.clock)
+            let processor = try #require(client.eventProcessor as? BatchEventProcessor)
+            released = processor
+            #expect(await client.start())
+            #expect(processor.isRunning)
+            #expect(client.createUserContext(userId: "dave").trackEvent(eventKey: "signup"))
+        }
+        // An hour's flush interval: only the stop that the client's deinit asks for sends it.
+        #expect(await CollectorFixtures.eventually(within: 30) { await rig.collector.acceptedUUIDs.count == 1 },
+                "the dropped client's processor was stopped, which sent what was pending")
+        #expect(await CollectorFixtures.eventually(within: 30) { released == nil }, "its worker ended and let it go")
+        try await rig.collector.shutdown()
+    }
+
+    @Test func aGivenProcessorIsNotStoppedWhenTheClientIsDropped() async throws {
+        let rig = try await DatafileRig.start()
+        let processor = try processor(rig)
+        do {
+            let client = try OptimizelyClient(source: .datafile(try DatafileRig.datafile()), eventProcessor: processor)
+            #expect(await client.start())
+        }
+        #expect(processor.isRunning, "the application's processor is the application's to stop")
+        #expect(throws: Never.self) { try processor.process(QueueFixtures.event(1)) }
+        await processor.stop()
+        try await rig.collector.shutdown()
+    }
+
     @Test func theProcessorStartsWithStartUnlessStartOnInit() async throws {
         let rig = try await DatafileRig.start()
         let waiting = try processor(rig)
