@@ -158,7 +158,8 @@ extension OptimizelyClient {
             await poller.waitUntilReady()
         }
         let ready = current != nil
-        if !ready, let polling {
+        // A close during the wait ended it: no datafile is coming, and nothing to warn about.
+        if !ready, let polling, !isClosed {
             logger.warning("no datafile yet; polling goes on, and client calls return their no-config values until one is fetched",
                            metadata: ["url": "\(polling.settings.url)"])
         }

@@ -229,6 +229,32 @@ struct ClientLifecycleTests {
         try await rig.collector.shutdown()
     }
 
+    @Test func aGracefulShutdownWhileStartWaitsForTheFirstDatafileClosesTheClientAtOnce() async throws {
+        var rig = try await DatafileRig.start(plan: try DatafileFaultPlan(parsing: "timeout"))
+        rig.settings.requestTimeout = 3_600  // only the close can end the held fetch
+        rig.settings.blockingTimeout = 3_600  // in virtual time, which this test does not move
+        let processor = try processor(rig)
+        let client = try OptimizelyClient(source: .polling(rig.settings), eventProcessor: processor, clock: rig.clock)
+        let group = ServiceGroup(services: [client], logger: UserEventFactory.silentLogger)
+        let ended = LockedValue(false)
+        let running = Task {
+            try await group.run()
+            ended.withLock { $0 = true }
+        }
+        #expect(await CollectorFixtures.eventually(within: 30) { await rig.requests.count == 1 }, "the first fetch is held")
+        await group.triggerGracefulShutdown()
+        #expect(await CollectorFixtures.eventually(within: 30) { ended.withLock { $0 } },
+                "the service did not wait for the first datafile before closing")
+        #expect(client.isClosed && !processor.isRunning)
+        if !ended.withLock({ $0 }) {
+            // Without the fix: release the wait so that the test ends.
+            rig.clock.advance(byMillis: 3_600_000)
+            await client.close()
+        }
+        try await running.value
+        try await rig.collector.shutdown()
+    }
+
     @Test func theProcessorStartsWithStartUnlessStartOnInit() async throws {
         let rig = try await DatafileRig.start()
         let waiting = try processor(rig)
