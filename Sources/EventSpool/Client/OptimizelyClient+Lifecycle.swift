@@ -59,6 +59,17 @@ extension OptimizelyClient {
         clientName: String = EventContext.defaultClientName,
         clientVersion: String = EventContext.defaultClientVersion
     ) throws(OptimizelyClientError) {
+        let (initial, polling) = try Self.prepare(source, transport: transport, clock: clock, logger: logger)
+        self.init(initial: initial, polling: polling, eventProcessor: eventProcessor, userProfileService: userProfileService,
+                  logger: logger, defaultDecideOptions: defaultDecideOptions, notificationCenter: notificationCenter,
+                  clientName: clientName, clientVersion: clientVersion)
+    }
+
+    /// The source checked: its datafile parsed, its polling settings resolved (their warnings
+    /// logged) with the transport to fetch with.
+    private static func prepare(
+        _ source: DatafileSource, transport: (any HTTPTransport)?, clock: any EventClock, logger: Logger
+    ) throws(OptimizelyClientError) -> (initial: ProjectConfig?, polling: Polling?) {
         guard source.datafile != nil || source.polling != nil else { throw .noDatafileSource }
         var initial: ProjectConfig?
         if let datafile = source.datafile {
@@ -72,9 +83,7 @@ extension OptimizelyClient {
             let owned = transport == nil ? URLSessionTransport() : nil
             polling = Polling(settings: resolved, transport: transport ?? owned ?? URLSessionTransport(), ownedTransport: owned, clock: clock)
         }
-        self.init(initial: initial, polling: polling, eventProcessor: eventProcessor, userProfileService: userProfileService,
-                  logger: logger, defaultDecideOptions: defaultDecideOptions, notificationCenter: notificationCenter,
-                  clientName: clientName, clientVersion: clientVersion)
+        return (initial, polling)
     }
 
     /// Creates a client on a datafile source with the durable ``BatchEventProcessor`` on the
@@ -111,19 +120,17 @@ extension OptimizelyClient {
         logger: Logger = UserEventFactory.silentLogger,
         defaultDecideOptions: [OptimizelyDecideOption] = []
     ) throws(OptimizelyClientError) {
-        // The source is checked before the file is opened, so a bad one leaves no file behind.
-        guard source.datafile != nil || source.polling != nil else { throw .noDatafileSource }
-        if let settings = source.polling {
-            do { _ = try settings.resolved() } catch { throw .invalidPollingSettings(error) }
-        }
+        // The whole source (its bundled datafile too) is checked before the file is opened, so a
+        // bad one leaves no file behind.
+        let (initial, polling) = try Self.prepare(source, transport: transport, clock: clock, logger: logger)
         let queue: EventQueue
         do { queue = try EventQueue(path: queuePath, configuration: queueConfiguration) } catch { throw .queue(error) }
         let processor = BatchEventProcessor(
             queue: queue, configuration: processorConfiguration, dispatcher: dispatcher,
             notificationCenter: EventNotificationCenter(logger: logger), logger: logger
         )
-        try self.init(source: source, eventProcessor: processor, transport: transport, clock: clock,
-                      userProfileService: userProfileService, logger: logger, defaultDecideOptions: defaultDecideOptions)
+        self.init(initial: initial, polling: polling, eventProcessor: processor, userProfileService: userProfileService,
+                  logger: logger, defaultDecideOptions: defaultDecideOptions)
         lifecycle.withLock { $0.ownsProcessor = true }
     }
 

@@ -290,6 +290,19 @@ struct ClientLifecycleTests {
         try await rig.collector.shutdown()
     }
 
+    @Test func aBadSourceOnAQueueFileLeavesNoFileBehind() throws {
+        let cases: [(source: DatafileSource, name: String)] = [
+            (.datafile(#"{"version": "4"}"#), "invalid-datafile.sqlite"),
+            (.sdkKey("KEY", datafile: "not json"), "invalid-bundled.sqlite"),
+            (.sdkKey("KEY", accessToken: ""), "empty-token.sqlite"),
+            (DatafileSource(), "no-source.sqlite"),
+        ]
+        for (source, name) in cases {
+            #expect(throws: OptimizelyClientError.self, "\(name)") { try OptimizelyClient(source: source, queuePath: folder.file(name)) }
+            #expect(!FileManager.default.fileExists(atPath: folder.file(name)), "\(name)")
+        }
+    }
+
     @Test func aClientServiceStartsAndClosesWithItsGroup() async throws {
         let rig = try await DatafileRig.start()
         let processor = try processor(rig)
