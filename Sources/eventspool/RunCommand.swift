@@ -53,7 +53,7 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .customLong("datafile-url-template"), help: ArgumentHelp("Where to fetch the datafile, {sdk_key} replaced by the key (default https://cdn.optimizely.com/datafiles/{sdk_key}.json, or the authenticated URL with a token); plain http:// only on loopback.", valueName: "template"))
     var datafileURLTemplate: String?
 
-    @Option(name: .customLong("datafile-access-token"), parsing: .unconditional, help: ArgumentHelp("Sent as Authorization: Bearer TOKEN (authenticated datafiles).", valueName: "token"))
+    @Option(name: .customLong("datafile-access-token"), help: ArgumentHelp("Sent as Authorization: Bearer TOKEN (authenticated datafiles).", valueName: "token"))
     var datafileAccessToken: String?
 
     @Option(name: .customLong("poll-interval"), parsing: .unconditional, help: ArgumentHelp("Seconds between datafile fetches (default 300; below 30 is allowed with a warning).", valueName: "seconds"))
