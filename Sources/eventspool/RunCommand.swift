@@ -68,6 +68,18 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(help: "Log each batch's outcome on standard error.")
     var verbose = false
 
+    /// A number flag takes a leading `-` (a negative number, which falls back to its default),
+    /// but not another flag: `--poll-interval --until-empty` is a missing value, not an invalid
+    /// one that would silently swallow `--until-empty`.
+    func validate() throws {
+        let numbers = [("--batch-size", batchSize), ("--flush-interval", flushInterval), ("--timeout-interval", timeoutInterval),
+                       ("--max-batch-bytes", maxBatchBytes), ("--request-timeout", requestTimeout), ("--max-in-flight", maxInFlight),
+                       ("--poll-interval", pollInterval)]
+        for case let (flag, text?) in numbers where text.hasPrefix("-") && Double(text) == nil {
+            throw ValidationError("\(flag) needs a value (a number); \(text) is a flag, not a number")
+        }
+    }
+
     func run() async throws {
         var settings = ProcessorConfiguration()
         settings.batchSize = Self.setting(batchSize, flag: "--batch-size", default: settings.batchSize)

@@ -68,6 +68,8 @@ struct RunSDKKeyCommandTests {
             (["--sdk-key", "K", "--datafile-url-template", "http://example.com/{sdk_key}.json"], "plain http"),
             (["--sdk-key", "K", "--datafile-url-template", "https://example.com/{project}.json"], "unknown field {project}"),
             (["--sdk-key", "K", "--datafile-access-token", ""], "access token is empty"),
+            (["--sdk-key", "K", "--poll-interval", "--verbose"], "--poll-interval needs a value"),
+            (["--batch-size", "--verbose"], "--batch-size needs a value"),
         ]
         for (arguments, says) in cases {
             let result = try await ChildProcess("eventspool", ["run", "--db", db, "--until-empty"] + arguments).finish()
