@@ -113,6 +113,32 @@ struct ClientLifecycleTests {
         await client.close()
     }
 
+    @Test func aBrokenDatafileLeavesTheClientDecidingOnTheLastGoodOne() async throws {
+        let rig = try await DatafileRig.start()
+        let log = LogCapture()
+        let processor = try processor(rig)
+        let updates = configUpdates(on: processor.notificationCenter)
+        let client = try OptimizelyClient(source: .polling(rig.settings), eventProcessor: processor, clock: rig.clock, logger: log.logger)
+        #expect(await client.start())
+        #expect(await rig.settle())
+        // A cut-off body, then a JSON body that is no datafile, each with a newer Last-Modified.
+        await rig.collector.setDatafilePlan(try DatafileFaultPlan(parsing: "invalid"))
+        #expect(await rig.advance(byMillis: 60_000))
+        await rig.collector.setDatafilePlan(.alwaysServe)
+        await rig.collector.setDatafile(#"{"version": "4", "revision": "999"}"#, sdkKey: DatafileRig.sdkKey)
+        #expect(await rig.advance(byMillis: 60_000))
+        #expect(await rig.requests.map(\.status) == [200, 200, 200])
+        #expect(client.config?.revision == "241")
+        #expect(updates.withLock { $0 } == ["241"], "no config update for a broken datafile")
+        let user = client.createUserContext(userId: "visitor-1")
+        #expect(user.decide(key: "new_nav").variables["nav_color"] == .string("grey"), "decisions go on with the last good datafile")
+        #expect(user.trackEvent(eventKey: "purchase"))
+        #expect(log.entries.filter { $0.level == .warning && $0.message.contains("is not valid") }.count == 2)
+        await client.close()
+        #expect(await rig.collector.acceptedUUIDs.count == 2, "its events were sent on close")
+        try await rig.collector.shutdown()
+    }
+
     @Test func beforeAnyDatafileEveryCallReturnsTheNoConfigFailureValue() async throws {
         let rig = try await DatafileRig.start(serving: false)  // 404 for the key
         let log = LogCapture()
