@@ -17,9 +17,15 @@ public import ServiceLifecycle
 extension OptimizelyClient: Service {
     /// Runs the client as a `Service`: ``EventSpool/OptimizelyClient/start()`` (waiting at most
     /// the blocking timeout for the first datafile), then, on graceful shutdown or cancellation,
-    /// ``EventSpool/OptimizelyClient/close()``.
+    /// ``EventSpool/OptimizelyClient/close()``. A graceful shutdown that comes while `start()`
+    /// still waits for the first datafile closes the client at once, which ends the wait.
     public func run() async throws {
-        await start()
+        _ = await withGracefulShutdownHandler {
+            await start()
+        } onGracefulShutdown: {
+            // `close()` stops polling, which ends `start()`'s wait for the first datafile.
+            Task { await self.close() }
+        }
         try? await gracefulShutdown()
         await close()
     }

@@ -27,22 +27,24 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Send every batch to this URL instead of the Events API.", valueName: "url"))
     var endpoint: String?
 
-    @Option(name: .customLong("batch-size"), help: ArgumentHelp("Events per request (default 10).", valueName: "n"))
+    // The numbers are read as text, `parsing: .unconditional` so that a negative one (`-5`) is a
+    // value, which falls back to its default with a warning (cli.md), not a missing value.
+    @Option(name: .customLong("batch-size"), parsing: .unconditional, help: ArgumentHelp("Events per request (default 10).", valueName: "n"))
     var batchSize: String?
 
-    @Option(name: .customLong("flush-interval"), help: ArgumentHelp("Longest wait of the oldest pending event (default 30).", valueName: "seconds"))
+    @Option(name: .customLong("flush-interval"), parsing: .unconditional, help: ArgumentHelp("Longest wait of the oldest pending event (default 30).", valueName: "seconds"))
     var flushInterval: String?
 
-    @Option(name: .customLong("timeout-interval"), help: ArgumentHelp("How long stopping waits for in-flight work (default 5).", valueName: "seconds"))
+    @Option(name: .customLong("timeout-interval"), parsing: .unconditional, help: ArgumentHelp("How long stopping waits for in-flight work (default 5).", valueName: "seconds"))
     var timeoutInterval: String?
 
-    @Option(name: .customLong("max-batch-bytes"), help: ArgumentHelp("Largest request body (default 3500000).", valueName: "n"))
+    @Option(name: .customLong("max-batch-bytes"), parsing: .unconditional, help: ArgumentHelp("Largest request body (default 3500000).", valueName: "n"))
     var maxBatchBytes: String?
 
-    @Option(name: .customLong("request-timeout"), help: ArgumentHelp("The dispatcher's request timeout (default 10).", valueName: "seconds"))
+    @Option(name: .customLong("request-timeout"), parsing: .unconditional, help: ArgumentHelp("The dispatcher's request timeout (default 10).", valueName: "seconds"))
     var requestTimeout: String?
 
-    @Option(name: .customLong("max-in-flight"), help: ArgumentHelp("How many requests may be out at once (default 4); 1 sends one at a time, as the reference SDKs do.", valueName: "n"))
+    @Option(name: .customLong("max-in-flight"), parsing: .unconditional, help: ArgumentHelp("How many requests may be out at once (default 4); 1 sends one at a time, as the reference SDKs do.", valueName: "n"))
     var maxInFlight: String?
 
     @Option(name: .customLong("sdk-key"), help: ArgumentHelp("Watch the datafile of the environment with this SDK key, and send the older revision's pending events at once when it changes.", valueName: "key"))
@@ -54,7 +56,7 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .customLong("datafile-access-token"), help: ArgumentHelp("Sent as Authorization: Bearer TOKEN (authenticated datafiles).", valueName: "token"))
     var datafileAccessToken: String?
 
-    @Option(name: .customLong("poll-interval"), help: ArgumentHelp("Seconds between datafile fetches (default 300; below 30 is allowed with a warning).", valueName: "seconds"))
+    @Option(name: .customLong("poll-interval"), parsing: .unconditional, help: ArgumentHelp("Seconds between datafile fetches (default 300; below 30 is allowed with a warning).", valueName: "seconds"))
     var pollInterval: String?
 
     @Flag(name: .customLong("until-empty"), help: "Send everything pending now, keep retrying per the retry policy, and exit 0 once nothing is pending or in flight.")
@@ -65,6 +67,18 @@ struct RunCommand: AsyncParsableCommand {
 
     @Flag(help: "Log each batch's outcome on standard error.")
     var verbose = false
+
+    /// A number flag takes a leading `-` (a negative number, which falls back to its default),
+    /// but not another flag: `--poll-interval --until-empty` is a missing value, not an invalid
+    /// one that would silently swallow `--until-empty`.
+    func validate() throws {
+        let numbers = [("--batch-size", batchSize), ("--flush-interval", flushInterval), ("--timeout-interval", timeoutInterval),
+                       ("--max-batch-bytes", maxBatchBytes), ("--request-timeout", requestTimeout), ("--max-in-flight", maxInFlight),
+                       ("--poll-interval", pollInterval)]
+        for case let (flag, text?) in numbers where text.hasPrefix("-") && Double(text) == nil {
+            throw ValidationError("\(flag) needs a value (a number); \(text) is a flag, not a number")
+        }
+    }
 
     func run() async throws {
         var settings = ProcessorConfiguration()

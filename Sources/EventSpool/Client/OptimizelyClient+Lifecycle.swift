@@ -19,6 +19,9 @@ extension OptimizelyClient {
         var poller: DatafilePoller?
         /// The one close; later calls wait for it.
         var closing: Task<Void, Never>?
+        /// Whether the client made its processor (on a queue file it was given), and so stops
+        /// it when it is dropped without ``close()``.
+        var ownsProcessor = false
     }
 
     /// Creates a client on a datafile source and an event processor.
@@ -56,6 +59,17 @@ extension OptimizelyClient {
         clientName: String = EventContext.defaultClientName,
         clientVersion: String = EventContext.defaultClientVersion
     ) throws(OptimizelyClientError) {
+        let (initial, polling) = try Self.prepare(source, transport: transport, clock: clock, logger: logger)
+        self.init(initial: initial, polling: polling, eventProcessor: eventProcessor, userProfileService: userProfileService,
+                  logger: logger, defaultDecideOptions: defaultDecideOptions, notificationCenter: notificationCenter,
+                  clientName: clientName, clientVersion: clientVersion)
+    }
+
+    /// The source checked: its datafile parsed, its polling settings resolved (their warnings
+    /// logged) with the transport to fetch with.
+    private static func prepare(
+        _ source: DatafileSource, transport: (any HTTPTransport)?, clock: any EventClock, logger: Logger
+    ) throws(OptimizelyClientError) -> (initial: ProjectConfig?, polling: Polling?) {
         guard source.datafile != nil || source.polling != nil else { throw .noDatafileSource }
         var initial: ProjectConfig?
         if let datafile = source.datafile {
@@ -69,14 +83,13 @@ extension OptimizelyClient {
             let owned = transport == nil ? URLSessionTransport() : nil
             polling = Polling(settings: resolved, transport: transport ?? owned ?? URLSessionTransport(), ownedTransport: owned, clock: clock)
         }
-        self.init(initial: initial, polling: polling, eventProcessor: eventProcessor, userProfileService: userProfileService,
-                  logger: logger, defaultDecideOptions: defaultDecideOptions, notificationCenter: notificationCenter,
-                  clientName: clientName, clientVersion: clientVersion)
+        return (initial, polling)
     }
 
     /// Creates a client on a datafile source with the durable ``BatchEventProcessor`` on the
     /// queue file at `queuePath` (created if missing), which ``start()`` starts and ``close()``
-    /// stops. The other parameters are those of
+    /// stops (a client dropped without ``close()`` stops it too, without waiting). The other
+    /// parameters are those of
     /// ``init(source:eventProcessor:transport:clock:userProfileService:logger:defaultDecideOptions:notificationCenter:clientName:clientVersion:)``.
     ///
     /// - Parameters:
@@ -107,19 +120,18 @@ extension OptimizelyClient {
         logger: Logger = UserEventFactory.silentLogger,
         defaultDecideOptions: [OptimizelyDecideOption] = []
     ) throws(OptimizelyClientError) {
-        // The source is checked before the file is opened, so a bad one leaves no file behind.
-        guard source.datafile != nil || source.polling != nil else { throw .noDatafileSource }
-        if let settings = source.polling {
-            do { _ = try settings.resolved() } catch { throw .invalidPollingSettings(error) }
-        }
+        // The whole source (its bundled datafile too) is checked before the file is opened, so a
+        // bad one leaves no file behind.
+        let (initial, polling) = try Self.prepare(source, transport: transport, clock: clock, logger: logger)
         let queue: EventQueue
         do { queue = try EventQueue(path: queuePath, configuration: queueConfiguration) } catch { throw .queue(error) }
         let processor = BatchEventProcessor(
             queue: queue, configuration: processorConfiguration, dispatcher: dispatcher,
             notificationCenter: EventNotificationCenter(logger: logger), logger: logger
         )
-        try self.init(source: source, eventProcessor: processor, transport: transport, clock: clock,
-                      userProfileService: userProfileService, logger: logger, defaultDecideOptions: defaultDecideOptions)
+        self.init(initial: initial, polling: polling, eventProcessor: processor, userProfileService: userProfileService,
+                  logger: logger, defaultDecideOptions: defaultDecideOptions)
+        lifecycle.withLock { $0.ownsProcessor = true }
     }
 
     /// Starts the client: the event processor's worker (a ``BatchEventProcessor``), and live
@@ -153,7 +165,8 @@ extension OptimizelyClient {
             await poller.waitUntilReady()
         }
         let ready = current != nil
-        if !ready, let polling {
+        // A close during the wait ended it: no datafile is coming, and nothing to warn about.
+        if !ready, let polling, !isClosed {
             logger.warning("no datafile yet; polling goes on, and client calls return their no-config values until one is fetched",
                            metadata: ["url": "\(polling.settings.url)"])
         }

@@ -135,8 +135,14 @@ public final class OptimizelyClient: Sendable {
     }
 
     deinit {
-        // Dropped without close(): polling would go on for nobody.
-        lifecycle.withLock { $0.poller }?.cancel()
+        // Dropped without close(): polling would go on for nobody, and so would the worker of a
+        // processor the client made (its loop keeps it alive). That one is stopped as `close()`
+        // would: what is pending is sent, and what is not stays in the file.
+        let (poller, stopsProcessor) = lifecycle.withLock { ($0.poller, $0.ownsProcessor && $0.closing == nil) }
+        poller?.cancel()
+        if stopsProcessor, let processor = eventProcessor as? BatchEventProcessor {
+            Task { await processor.stop() }
+        }
     }
 
     /// The datafile in use; `nil` until the client has one (a client polling by SDK key

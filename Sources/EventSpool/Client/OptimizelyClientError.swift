@@ -9,6 +9,7 @@ public enum OptimizelyClientError: Error, Sendable, Equatable, CustomStringConve
     /// The queue file cannot be opened.
     case queue(QueueError)
 
+    /// What is wrong, in one line, with how to fix it.
     public var description: String {
         switch self {
         case .noDatafileSource:

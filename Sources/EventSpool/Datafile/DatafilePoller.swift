@@ -18,7 +18,8 @@ import Logging
 /// ```
 ///
 /// An ``OptimizelyClient`` made from an SDK key runs one for itself; use this type directly to
-/// follow a project's revisions without a client (as `eventspool run --sdk-key` does).
+/// follow a project's revisions without a client. (`eventspool run --sdk-key` uses a client on
+/// the queue's processor, which runs the worker and the polling together.)
 public final class DatafilePoller: Sendable {
     /// Called with each accepted datafile whose project or revision differs from the current
     /// one (the first included), and the identity it replaces (`nil` for the first when none

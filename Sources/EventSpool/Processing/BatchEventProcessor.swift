@@ -51,7 +51,8 @@ public final class BatchEventProcessor: Sendable {
         var stopped = false
         var stopWaiters: [CheckedContinuation<Void, Never>] = []
         var stopping = false
-        var revision: String?
+        /// The project and revision of the datafile last given to ``configDidChange(to:)``.
+        var datafile: DatafileIdentity?
     }
 
     /// Creates a processor over an open queue.
@@ -227,12 +228,15 @@ public final class BatchEventProcessor: Sendable {
         if Task.isCancelled { throw .cancelled }
     }
 
-    /// Tells the processor a datafile became active. A new revision posts `configUpdate` to
-    /// the notification center, which sends the old revision's pending events at once.
+    /// Tells the processor a datafile became active. A new revision (or another project, as
+    /// live updates compare them, `decisions.md` §19) posts `configUpdate` to the notification
+    /// center, which sends the old revision's pending events at once. The first datafile given
+    /// and the same one again post nothing.
     public func configDidChange(to config: ProjectConfig) {
+        let identity = DatafileIdentity(config)
         let changed = lifecycle.withLock { state in
-            defer { state.revision = config.revision }
-            return state.revision != nil && state.revision != config.revision
+            defer { state.datafile = identity }
+            return state.datafile != nil && state.datafile != identity
         }
         if changed { notificationCenter.post(.configUpdate(revision: config.revision)) }
     }

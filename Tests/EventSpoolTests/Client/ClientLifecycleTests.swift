@@ -113,6 +113,32 @@ struct ClientLifecycleTests {
         await client.close()
     }
 
+    @Test func aBrokenDatafileLeavesTheClientDecidingOnTheLastGoodOne() async throws {
+        let rig = try await DatafileRig.start()
+        let log = LogCapture()
+        let processor = try processor(rig)
+        let updates = configUpdates(on: processor.notificationCenter)
+        let client = try OptimizelyClient(source: .polling(rig.settings), eventProcessor: processor, clock: rig.clock, logger: log.logger)
+        #expect(await client.start())
+        #expect(await rig.settle())
+        // A cut-off body, then a JSON body that is no datafile, each with a newer Last-Modified.
+        await rig.collector.setDatafilePlan(try DatafileFaultPlan(parsing: "invalid"))
+        #expect(await rig.advance(byMillis: 60_000))
+        await rig.collector.setDatafilePlan(.alwaysServe)
+        await rig.collector.setDatafile(#"{"version": "4", "revision": "999"}"#, sdkKey: DatafileRig.sdkKey)
+        #expect(await rig.advance(byMillis: 60_000))
+        #expect(await rig.requests.map(\.status) == [200, 200, 200])
+        #expect(client.config?.revision == "241")
+        #expect(updates.withLock { $0 } == ["241"], "no config update for a broken datafile")
+        let user = client.createUserContext(userId: "visitor-1")
+        #expect(user.decide(key: "new_nav").variables["nav_color"] == .string("grey"), "decisions go on with the last good datafile")
+        #expect(user.trackEvent(eventKey: "purchase"))
+        #expect(log.entries.filter { $0.level == .warning && $0.message.contains("is not valid") }.count == 2)
+        await client.close()
+        #expect(await rig.collector.acceptedUUIDs.count == 2, "its events were sent on close")
+        try await rig.collector.shutdown()
+    }
+
     @Test func beforeAnyDatafileEveryCallReturnsTheNoConfigFailureValue() async throws {
         let rig = try await DatafileRig.start(serving: false)  // 404 for the key
         let log = LogCapture()
@@ -192,6 +218,69 @@ struct ClientLifecycleTests {
         try await rig.collector.shutdown()
     }
 
+    @Test func aClientDroppedWithoutCloseStopsTheProcessorItMade() async throws {
+        let rig = try await DatafileRig.start()
+        var processorConfiguration = ProcessorConfiguration()
+        processorConfiguration.flushInterval = 3_600
+        var dispatch = HTTPEventDispatcher.Configuration()
+        dispatch.endpoint = rig.collector.url.absoluteString
+        weak var released: BatchEventProcessor?
+        do {
+            let client = try OptimizelyClient(source: .polling(rig.settings), queuePath: folder.file("dropped.sqlite"),
+                                              processorConfiguration: processorConfiguration,
+                                              dispatcher: try HTTPEventDispatcher(configuration: dispatch), clock: rig.clock)
+            let processor = try #require(client.eventProcessor as? BatchEventProcessor)
+            released = processor
+            #expect(await client.start())
+            #expect(processor.isRunning)
+            #expect(client.createUserContext(userId: "dave").trackEvent(eventKey: "signup"))
+        }
+        // An hour's flush interval: only the stop that the client's deinit asks for sends it.
+        #expect(await CollectorFixtures.eventually(within: 30) { await rig.collector.acceptedUUIDs.count == 1 },
+                "the dropped client's processor was stopped, which sent what was pending")
+        #expect(await CollectorFixtures.eventually(within: 30) { released == nil }, "its worker ended and let it go")
+        try await rig.collector.shutdown()
+    }
+
+    @Test func aGivenProcessorIsNotStoppedWhenTheClientIsDropped() async throws {
+        let rig = try await DatafileRig.start()
+        let processor = try processor(rig)
+        do {
+            let client = try OptimizelyClient(source: .datafile(try DatafileRig.datafile()), eventProcessor: processor)
+            #expect(await client.start())
+        }
+        #expect(processor.isRunning, "the application's processor is the application's to stop")
+        #expect(throws: Never.self) { try processor.process(QueueFixtures.event(1)) }
+        await processor.stop()
+        try await rig.collector.shutdown()
+    }
+
+    @Test func aGracefulShutdownWhileStartWaitsForTheFirstDatafileClosesTheClientAtOnce() async throws {
+        var rig = try await DatafileRig.start(plan: try DatafileFaultPlan(parsing: "timeout"))
+        rig.settings.requestTimeout = 3_600  // only the close can end the held fetch
+        rig.settings.blockingTimeout = 3_600  // in virtual time, which this test does not move
+        let processor = try processor(rig)
+        let client = try OptimizelyClient(source: .polling(rig.settings), eventProcessor: processor, clock: rig.clock)
+        let group = ServiceGroup(services: [client], logger: UserEventFactory.silentLogger)
+        let ended = LockedValue(false)
+        let running = Task {
+            try await group.run()
+            ended.withLock { $0 = true }
+        }
+        #expect(await CollectorFixtures.eventually(within: 30) { await rig.requests.count == 1 }, "the first fetch is held")
+        await group.triggerGracefulShutdown()
+        #expect(await CollectorFixtures.eventually(within: 30) { ended.withLock { $0 } },
+                "the service did not wait for the first datafile before closing")
+        #expect(client.isClosed && !processor.isRunning)
+        if !ended.withLock({ $0 }) {
+            // Without the fix: release the wait so that the test ends.
+            rig.clock.advance(byMillis: 3_600_000)
+            await client.close()
+        }
+        try await running.value
+        try await rig.collector.shutdown()
+    }
+
     @Test func theProcessorStartsWithStartUnlessStartOnInit() async throws {
         let rig = try await DatafileRig.start()
         let waiting = try processor(rig)
@@ -225,6 +314,19 @@ struct ClientLifecycleTests {
         #expect(throws: OptimizelyClientError.noDatafileSource) { try OptimizelyClient(source: DatafileSource(), queuePath: folder.file("none.sqlite")) }
         #expect(!FileManager.default.fileExists(atPath: folder.file("none.sqlite")), "a bad source leaves no file")
         try await rig.collector.shutdown()
+    }
+
+    @Test func aBadSourceOnAQueueFileLeavesNoFileBehind() throws {
+        let cases: [(source: DatafileSource, name: String)] = [
+            (.datafile(#"{"version": "4"}"#), "invalid-datafile.sqlite"),
+            (.sdkKey("KEY", datafile: "not json"), "invalid-bundled.sqlite"),
+            (.sdkKey("KEY", accessToken: ""), "empty-token.sqlite"),
+            (DatafileSource(), "no-source.sqlite"),
+        ]
+        for (source, name) in cases {
+            #expect(throws: OptimizelyClientError.self, "\(name)") { try OptimizelyClient(source: source, queuePath: folder.file(name)) }
+            #expect(!FileManager.default.fileExists(atPath: folder.file(name)), "\(name)")
+        }
     }
 
     @Test func aClientServiceStartsAndClosesWithItsGroup() async throws {

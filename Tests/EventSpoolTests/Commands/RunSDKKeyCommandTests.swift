@@ -68,6 +68,8 @@ struct RunSDKKeyCommandTests {
             (["--sdk-key", "K", "--datafile-url-template", "http://example.com/{sdk_key}.json"], "plain http"),
             (["--sdk-key", "K", "--datafile-url-template", "https://example.com/{project}.json"], "unknown field {project}"),
             (["--sdk-key", "K", "--datafile-access-token", ""], "access token is empty"),
+            (["--sdk-key", "K", "--poll-interval", "--verbose"], "--poll-interval needs a value"),
+            (["--batch-size", "--verbose"], "--batch-size needs a value"),
         ]
         for (arguments, says) in cases {
             let result = try await ChildProcess("eventspool", ["run", "--db", db, "--until-empty"] + arguments).finish()
@@ -77,18 +79,33 @@ struct RunSDKKeyCommandTests {
         }
     }
 
+    @Test func aNegativeNumberIsAnInvalidValueThatFallsBackNotAMissingOne() async throws {
+        try queueEvents(0..<2)
+        let collector = try await Collector.start()
+        let result = try await ChildProcess("eventspool", [
+            "run", "--db", db, "--endpoint", collector.url.absoluteString, "--until-empty",
+            "--batch-size", "-5", "--flush-interval", "-1", "--max-in-flight", "-2",
+        ]).finish()
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("sent 2 events"))
+        for (flag, value, fallback) in [("--batch-size", "-5", "10"), ("--flush-interval", "-1", "30.0"), ("--max-in-flight", "-2", "4")] {
+            #expect(result.stderr.contains("\(flag) \(value) is not a valid value (a positive number); using the default \(fallback)"), "\(result.stderr)")
+        }
+        try await collector.shutdown()
+    }
+
     @Test func anInvalidPollIntervalFallsBackWithAWarning() async throws {
         try queueEvents(0..<2)
         let collector = try await Collector.start()
         await collector.setDatafile(try DatafileRig.datafile(), sdkKey: DatafileRig.sdkKey)
-        for interval in ["0", "soon"] {
+        for interval in ["0", "-5", "soon"] {
             let result = try await ChildProcess("eventspool", [
                 "run", "--db", db, "--endpoint", collector.url.absoluteString, "--until-empty",
                 "--sdk-key", DatafileRig.sdkKey, "--datafile-url-template", collector.datafileURLTemplate(), "--poll-interval", interval,
             ]).finish()
             #expect(result.status == 0, "\(result.stderr)")
-            #expect(result.stderr.contains(interval == "0" ? "pollingInterval 0.0; using the default 300.0" : "--poll-interval soon is not a valid value"),
-                    "\(result.stderr)")
+            let warning = Double(interval).map { "pollingInterval \($0); using the default 300.0" } ?? "--poll-interval soon is not a valid value"
+            #expect(result.stderr.contains(warning), "\(result.stderr)")
         }
         try await collector.shutdown()
     }

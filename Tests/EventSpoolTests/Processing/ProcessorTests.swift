@@ -110,6 +110,24 @@ struct ProcessorTests {
         await processor.stop()
     }
 
+    @Test func configUpdateWithAnotherProjectOfTheSameRevisionSendsThePendingEvents() async throws {
+        let center = EventNotificationCenter()
+        let posted = PostedNotifications(center)
+        let updates = Counter()
+        center.addListener(for: .configUpdate) { _ in updates.increment() }
+        let processor = try makeProcessor(ScriptedDispatcher(), center: center)
+        processor.start()
+        let config = try ConformanceFixtures.config
+        processor.configDidChange(to: config)
+        try await processor.process(QueueFixtures.event(1))
+        var otherProject = config
+        otherProject.projectId = "99999"
+        processor.configDidChange(to: otherProject)  // the same revision: the identity is project and revision (§19)
+        #expect(await posted.waitForOutcomes(1))
+        #expect(updates.value == 1)
+        await processor.stop()
+    }
+
     @Test func stopSendsWhatIsPendingAndRefusesNewEvents() async throws {
         let dispatcher = ScriptedDispatcher()
         let processor = try makeProcessor(dispatcher)
