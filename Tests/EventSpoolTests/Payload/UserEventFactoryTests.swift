@@ -167,30 +167,49 @@ import Testing
         #expect(!event.serialized().visitorJSON.contains("cmab_uuid"))
     }
 
-    @Test func generatedUUIDIsLowerCaseVersion4AndTimestampIsFixedAtCreation() throws {
+    @Test func generatedUUIDIsLowerCaseVersion7AndTimestampIsFixedAtCreation() throws {
         let before = UserEventFactory.currentMillis()
         let event = try Self.factory().makeConversion(eventKey: "signup", userId: "u")
         let after = UserEventFactory.currentMillis()
         let uuid = Array(event.uuid)
         #expect(uuid.count == 36 && uuid[8] == "-" && uuid[13] == "-" && uuid[18] == "-" && uuid[23] == "-")
-        #expect(uuid[14] == "4" && "89ab".contains(uuid[19]))
+        #expect(uuid[14] == "7" && "89ab".contains(uuid[19]))
         #expect(event.uuid == event.uuid.lowercased())
+        // RFC 9562: the first 48 bits are the time it was made, in milliseconds since the epoch.
+        let millis = try #require(Int64(String(uuid[0..<8] + uuid[9..<13]), radix: 16))
+        #expect(millis >= before && millis <= after + 1)
         #expect(event.timestampMillis >= before && event.timestampMillis <= after)
         #expect(event.serialized().timestampMillis == event.timestampMillis)
         #expect(Set((0..<200).map { _ in UserEventFactory.makeUUID() }).count == 200)
     }
 
-    @Test func uuidsStayDistinctAndVersion4AcrossRefillsOfTheRandomPool() {
-        // The random bits come from a pool refilled every 256 uuids (UUIDRandomness).
+    @Test func generatedUUIDsSortInTheOrderTheyWereMade() {
+        // Thousands in the same millisecond: the counter keeps them in order, as text too.
+        let uuids = (0..<20_000).map { _ in UserEventFactory.makeUUID() }
+        #expect(Set(uuids).count == uuids.count)
+        #expect(zip(uuids, uuids.dropFirst()).allSatisfy { $0 < $1 })
+    }
+
+    @Test func uuidsKeepIncreasingWhenTheClockStandsStillOrStepsBack() {
+        let start = UserEventFactory.currentMillis() + 60_000
+        // More uuids in one millisecond than the 12-bit counter holds, then a clock set back.
+        let bits = (0..<5_000).map { _ in UUIDVersion7.next(nowMillis: start) } + (0..<100).map { _ in UUIDVersion7.next(nowMillis: start - 1_000) }
+        #expect(zip(bits, bits.dropFirst()).allSatisfy { ($0.high, $0.low) < ($1.high, $1.low) })
+        #expect(bits.allSatisfy { $0.high >> 16 >= UInt64(start) && $0.high >> 16 <= UInt64(start) + 2 })
+        #expect(bits.allSatisfy { $0.high & 0xF000 == 0x7000 && $0.low >> 62 == 0b10 })
+    }
+
+    @Test func uuidsStayDistinctAndVersion7AcrossRefillsOfTheRandomPool() {
+        // The random bits come from a pool refilled every 256 uuids (UUIDVersion7).
         let uuids = (0..<2_000).map { _ in UserEventFactory.makeUUID() }
         #expect(Set(uuids).count == 2_000)
         #expect(uuids.allSatisfy { uuid in
             let characters = Array(uuid)
-            return characters.count == 36 && characters[14] == "4" && "89ab".contains(characters[19])
+            return characters.count == 36 && characters[14] == "7" && "89ab".contains(characters[19])
                 && uuid.allSatisfy { "0123456789abcdef-".contains($0) }
         })
-        // Every hex digit position varies (none is stuck), apart from the fixed version digit.
-        for position in [0, 7, 9, 15, 20, 24, 35] {
+        // Every hex digit of the random part varies (none is stuck).
+        for position in [20, 21, 24, 28, 32, 35] {
             #expect(Set(uuids.map { Array($0)[position] }).count > 8, "position \(position)")
         }
     }
