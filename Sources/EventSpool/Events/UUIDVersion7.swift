@@ -16,13 +16,36 @@ import Foundation
 /// out the same bits as its parent, refills its own. Where `/dev/urandom` cannot be read, the
 /// system generator is used.
 enum UUIDVersion7 {
+    /// The time and counter of the last uuid made, which the next one follows.
+    struct Sequence {
+        var millis: UInt64 = 0
+        var counter: UInt64 = 0
+
+        /// The high 64 bits (time, version, counter) of the next uuid made at `nowMillis`;
+        /// `random` seeds the counter in a new millisecond.
+        mutating func nextHigh(nowMillis: Int64, random: UInt64) -> UInt64 {
+            let now = UInt64(max(0, nowMillis)) & 0xFFFF_FFFF_FFFF
+            if now > millis {
+                // A new millisecond: the counter starts at a random value below 2,048, which
+                // leaves at least 2,048 uuids in this millisecond before it runs out.
+                millis = now
+                counter = random & 0x7FF
+            } else if counter < 0xFFF {
+                counter += 1
+            } else {
+                // The counter ran out: borrow the next millisecond (RFC 9562 §6.2).
+                millis += 1
+                counter = random & 0x7FF
+            }
+            return millis << 16 | 0x7000 | counter
+        }
+    }
+
     private struct State {
         var words: [UInt64] = []
         var next = 0
         var owner: pid_t = 0
-        /// The time and counter of the last uuid made.
-        var millis: UInt64 = 0
-        var counter: UInt64 = 0
+        var sequence = Sequence()
     }
 
     private static let wordsPerRead = 512
@@ -40,20 +63,7 @@ enum UUIDVersion7 {
             }
             let random = (state.words[state.next], state.words[state.next + 1])
             state.next += 2
-            let now = UInt64(max(0, nowMillis)) & 0xFFFF_FFFF_FFFF
-            if now > state.millis {
-                // A new millisecond: the counter starts at a random value below 2,048, which
-                // leaves at least 2,048 uuids in this millisecond before it runs out.
-                state.millis = now
-                state.counter = random.0 & 0x7FF
-            } else if state.counter < 0xFFF {
-                state.counter += 1
-            } else {
-                // The counter ran out: borrow the next millisecond (RFC 9562 §6.2).
-                state.millis += 1
-                state.counter = random.0 & 0x7FF
-            }
-            let high = state.millis << 16 | 0x7000 | state.counter
+            let high = state.sequence.nextHigh(nowMillis: nowMillis, random: random.0)
             let low = random.1 & 0x3FFF_FFFF_FFFF_FFFF | 0x8000_0000_0000_0000
             return (high, low)
         }
