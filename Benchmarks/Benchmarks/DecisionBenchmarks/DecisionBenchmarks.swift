@@ -135,10 +135,11 @@ let benchmarks: @Sendable () -> Void = {
         let path = benchmarkFolder.appendingPathComponent("append-\(UUID().uuidString.prefix(8)).sqlite").path
         guard let queue = try? EventQueue(path: path) else { return }
         let passes = 40
-        // Fresh uuids for each pass, so nothing is refused as a duplicate.
+        // Fresh uuids for each pass, made as the client makes them, so nothing is refused as a
+        // duplicate.
         let renamed = (0..<passes).flatMap { _ in
             groups.map { group in
-                group.map { SerializedEvent(uuid: UUID().uuidString.lowercased(), kind: $0.kind, userId: $0.userId, context: $0.context,
+                group.map { SerializedEvent(uuid: UserEventFactory.makeUUID(), kind: $0.kind, userId: $0.userId, context: $0.context,
                                             visitorJSON: $0.visitorJSON, timestampMillis: $0.timestampMillis) }
             }
         }

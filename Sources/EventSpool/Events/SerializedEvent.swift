@@ -13,7 +13,8 @@ public struct SerializedEvent: Hashable, Sendable {
         case conversion
     }
 
-    /// The event's UUID v4 in lower case, fixed at creation; how a duplicate is recognised.
+    /// The event's UUID, fixed at creation (lower-case, version 7, when the library made it); how a
+    /// duplicate is recognised.
     public var uuid: String
     /// Impression or conversion.
     public var kind: Kind

@@ -15,7 +15,7 @@
 public struct UserEvent: Sendable, Hashable {
     /// Account, project, revision, anonymize-IP flag, region and client of the event.
     public let context: EventContext
-    /// The event's UUID (lower-case v4 when generated; as given otherwise).
+    /// The event's UUID (lower-case, version 7, when generated; as given otherwise).
     public let uuid: String
     /// When the event happened, in milliseconds since the Unix epoch.
     public let timestampMillis: Int64

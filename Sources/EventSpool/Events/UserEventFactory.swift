@@ -55,7 +55,7 @@ public struct UserEventFactory: Sendable {
     ///   - enabled: whether the flag is on for the user.
     ///   - ruleType: the kind of rule that decided (`experiment`, `feature-test`, `rollout`, `holdout`).
     ///   - cmabUUID: the CMAB decision's UUID; empty counts as absent.
-    ///   - uuid: the event's UUID; generated (lower-case v4) when `nil`.
+    ///   - uuid: the event's UUID; generated (lower-case, version 7) when `nil`.
     ///   - timestampMillis: the event's time; now when `nil`.
     ///
     /// With a flag key, a variation key is looked up among the flag's variations first (those of
@@ -173,7 +173,7 @@ public struct UserEventFactory: Sendable {
     ///   - userId: the user's id (`visitor_id`).
     ///   - attributes: the user's attributes; only the datafile's and `$opt_` ones are kept (spec §3).
     ///   - tags: the event tags; `nil` sends no `tags` key, `[:]` sends `{}`.
-    ///   - uuid: the event's UUID; generated (lower-case v4) when `nil`.
+    ///   - uuid: the event's UUID; generated (lower-case, version 7) when `nil`.
     ///   - timestampMillis: the event's time; now when `nil`.
     public func makeConversion(
         eventKey: String,
@@ -317,11 +317,10 @@ public struct UserEventFactory: Sendable {
         !text.isEmpty && text.utf8.allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
     }
 
-    /// A random UUID v4 in lower case.
+    /// A new UUID version 7 (RFC 9562) in lower case: time-ordered, so the uuids this process
+    /// makes sort in the order they were made (see ``UUIDVersion7``).
     public static func makeUUID() -> String {
-        let random = UUIDRandomness.next()
-        let high = random.0 & ~0xF000 | 0x4000
-        let low = random.1 & ~(UInt64(0xC0) << 56) | (UInt64(0x80) << 56)
+        let (high, low) = UUIDVersion7.next(nowMillis: currentMillis())
         let hex: StaticString = "0123456789abcdef"
         return String(unsafeUninitializedCapacity: 36) { buffer in
             var position = 0

@@ -167,30 +167,55 @@ import Testing
         #expect(!event.serialized().visitorJSON.contains("cmab_uuid"))
     }
 
-    @Test func generatedUUIDIsLowerCaseVersion4AndTimestampIsFixedAtCreation() throws {
+    @Test func generatedUUIDIsLowerCaseVersion7AndTimestampIsFixedAtCreation() throws {
         let before = UserEventFactory.currentMillis()
         let event = try Self.factory().makeConversion(eventKey: "signup", userId: "u")
         let after = UserEventFactory.currentMillis()
         let uuid = Array(event.uuid)
         #expect(uuid.count == 36 && uuid[8] == "-" && uuid[13] == "-" && uuid[18] == "-" && uuid[23] == "-")
-        #expect(uuid[14] == "4" && "89ab".contains(uuid[19]))
+        #expect(uuid[14] == "7" && "89ab".contains(uuid[19]))
         #expect(event.uuid == event.uuid.lowercased())
+        // RFC 9562: the first 48 bits are the time it was made, in milliseconds since the epoch
+        // (a little ahead when more than 2,048 were made in a millisecond, as other tests do).
+        let millis = try #require(Int64(String(uuid[0..<8] + uuid[9..<13]), radix: 16))
+        #expect(millis >= before && millis <= after + 1_000)
         #expect(event.timestampMillis >= before && event.timestampMillis <= after)
         #expect(event.serialized().timestampMillis == event.timestampMillis)
         #expect(Set((0..<200).map { _ in UserEventFactory.makeUUID() }).count == 200)
     }
 
-    @Test func uuidsStayDistinctAndVersion4AcrossRefillsOfTheRandomPool() {
-        // The random bits come from a pool refilled every 256 uuids (UUIDRandomness).
+    @Test func generatedUUIDsSortInTheOrderTheyWereMade() {
+        // Thousands in the same millisecond: the counter keeps them in order, as text too.
+        let uuids = (0..<20_000).map { _ in UserEventFactory.makeUUID() }
+        #expect(Set(uuids).count == uuids.count)
+        #expect(zip(uuids, uuids.dropFirst()).allSatisfy { $0 < $1 })
+    }
+
+    @Test func uuidsKeepIncreasingWhenTheClockStandsStillOrStepsBack() {
+        // A sequence of its own, so that the process's uuids are not moved into the future.
+        var sequence = UUIDVersion7.Sequence()
+        let start: Int64 = 1_800_000_000_000
+        // More uuids in one millisecond than the 12-bit counter holds, then a clock set back.
+        let highs = (0..<5_000).map { _ in sequence.nextHigh(nowMillis: start, random: .random(in: 0 ... .max)) }
+            + (0..<100).map { _ in sequence.nextHigh(nowMillis: start - 1_000, random: .random(in: 0 ... .max)) }
+        #expect(zip(highs, highs.dropFirst()).allSatisfy { $0 < $1 })
+        #expect(highs.allSatisfy { $0 >> 16 >= UInt64(start) && $0 >> 16 <= UInt64(start) + 2 })
+        #expect(highs.allSatisfy { $0 & 0xF000 == 0x7000 })
+        // A later millisecond starts a new run.
+        #expect(sequence.nextHigh(nowMillis: start + 10, random: 0) == UInt64(start + 10) << 16 | 0x7000)
+    }
+
+    @Test func uuidsStayDistinctAndVersion7AcrossRefillsOfTheRandomPool() {
+        // The random bits come from a pool refilled every 256 uuids (UUIDVersion7).
         let uuids = (0..<2_000).map { _ in UserEventFactory.makeUUID() }
         #expect(Set(uuids).count == 2_000)
         #expect(uuids.allSatisfy { uuid in
             let characters = Array(uuid)
-            return characters.count == 36 && characters[14] == "4" && "89ab".contains(characters[19])
+            return characters.count == 36 && characters[14] == "7" && "89ab".contains(characters[19])
                 && uuid.allSatisfy { "0123456789abcdef-".contains($0) }
         })
-        // Every hex digit position varies (none is stuck), apart from the fixed version digit.
-        for position in [0, 7, 9, 15, 20, 24, 35] {
+        // Every hex digit of the random part varies (none is stuck).
+        for position in [20, 21, 24, 28, 32, 35] {
             #expect(Set(uuids.map { Array($0)[position] }).count > 8, "position \(position)")
         }
     }

@@ -105,6 +105,18 @@ struct QueueAppendTests {
         #expect(try first.stats().pending == 8)
     }
 
+    @Test func duplicateGuardRefusesAGeneratedTimeOrderedUuidAlreadyQueued() throws {
+        // The library's own uuids are version 7, increasing: a repeat is refused all the same.
+        let folder = TemporaryFolder()
+        let queue = try QueueFixtures.open(folder.file("events.sqlite"))
+        let factory = UserEventFactory(config: try ConformanceFixtures.config, logger: UserEventFactory.silentLogger)
+        let events = try (0..<3).map { try factory.makeConversion(eventKey: "purchase", userId: "u\($0)").serialized() }
+        #expect(try queue.append(contentsOf: events).allSatisfy { $0 != .duplicate })
+        #expect(throws: QueueError.duplicateEvent(uuid: events[1].uuid)) { try queue.append(events[1]) }
+        #expect(try queue.append(contentsOf: [events[2], events[0]]) == [.duplicate, .duplicate])
+        #expect(try queue.stats().pending == 3)
+    }
+
     @Test func duplicateGuardIsAUniqueIndexOnTheUuid() throws {
         // What a reader of the schema sees: no uuid can be inserted twice, by EventQueue or by hand.
         let folder = TemporaryFolder()
