@@ -32,23 +32,32 @@ func freshPath() throws -> String {
     return benchmarkFolder.appendingPathComponent("pipeline-\(UUID().uuidString.prefix(8)).sqlite").path
 }
 
-/// Builds and serialises `count` conversions (three attributes, two tags) in groups of 1,000
-/// and hands each group to `queueGroup`.
-func makeConversions(_ count: Int, _ queueGroup: ([SerializedEvent]) throws -> Void) throws {
+/// Builds `count` conversions (three attributes, two tags) in groups of 1,000 and hands each
+/// group to `queueGroup` (a processor serialises them as it writes them).
+func makeConversions(_ count: Int, _ queueGroup: ([UserEvent]) throws -> Void) throws {
     let factory = UserEventFactory(config: try ProjectConfig(datafile: datafile))
     for group in 0..<(count / 1_000) {
         try queueGroup((0..<1_000).map { index in
             try factory.makeConversion(
                 eventKey: "purchase", userId: "user-\(group * 1_000 + index)",
                 attributes: ["browser": "chrome", "age": 31, "ltv": 12.5], tags: ["revenue": 1999, "value": 19.99]
-            ).serialized()
+            )
         })
     }
 }
 
-/// Builds, serialises and queues `count` conversions in groups of 1,000.
+/// The event as the queue stores it, through public API only: its visitor object is the one
+/// `LogEvent.single` puts between the context's header and the body's end.
+func stored(_ event: UserEvent) -> SerializedEvent {
+    let body = LogEvent.single(event).bodyText
+    let visitor = body.dropFirst(LogEvent.headerPrefix(for: event.context).count).dropLast(LogEvent.bodySuffix.count)
+    return SerializedEvent(uuid: event.uuid, kind: event.kind, userId: event.userId, context: event.context,
+                           visitorJSON: String(visitor), timestampMillis: event.timestampMillis)
+}
+
+/// Builds, serialises and queues `count` conversions in groups of 1,000 (a benchmark's setup).
 func queueConversions(_ count: Int, into queue: EventQueue) throws {
-    try makeConversions(count) { _ = try queue.append(contentsOf: $0) }
+    try makeConversions(count) { _ = try queue.append(contentsOf: $0.map(stored)) }
 }
 
 /// The measure: 100,000 conversions built, serialised and handed to a running
@@ -162,7 +171,7 @@ let benchmarks: @Sendable () -> Void = {
     ) { benchmark, server in
         do {
             var batch: [SerializedEvent] = []
-            try makeConversions(1_000) { batch = Array($0.prefix(100)) }
+            try makeConversions(1_000) { batch = $0.prefix(100).map(stored) }
             guard let logEvent = LogEvent.batch(batch) else { return }
             let dispatcher = try httpDispatcher(to: server.url)
             _ = try await dispatcher.dispatch(logEvent)
@@ -294,12 +303,13 @@ func roundTrips(inFlight: Int, endpoint: String) async {
         processor.start()
         let factory = UserEventFactory(config: try ProjectConfig(datafile: datafile))
         for group in 0..<20 {
-            try processor.process(contentsOf: (0..<100).map { index in
+            let events = try (0..<100).map { index in
                 try factory.makeConversion(
                     eventKey: "purchase", userId: "user-\(group * 100 + index)",
                     attributes: ["browser": "chrome", "age": 31, "ltv": 12.5], tags: ["revenue": 1999, "value": 19.99]
-                ).serialized()
-            })
+                )
+            }
+            try await processor.process(contentsOf: events)
         }
         try await processor.flushAndWait()
         let seconds = Date().timeIntervalSince(started)

@@ -10,7 +10,8 @@
 /// let event = try factory.makeConversion(eventKey: "purchase", userId: "alice",
 ///                                        attributes: ["browser": "chrome"],
 ///                                        tags: ["revenue": 1999, "value": 19.99])
-/// let stored: SerializedEvent = event.serialized()
+/// try processor.process(event)            // serialised and durable in the queue
+/// LogEvent.single(event).bodyText         // or its wire form, as a one-event request
 /// ```
 public struct UserEvent: Sendable, Hashable {
     /// Account, project, revision, anonymize-IP flag, region and client of the event.
