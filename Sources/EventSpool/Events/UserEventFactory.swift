@@ -317,8 +317,9 @@ public struct UserEventFactory: Sendable {
         !text.isEmpty && text.utf8.allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
     }
 
-    /// A new UUID version 7 (RFC 9562) in lower case: time-ordered, so the uuids this process
-    /// makes sort in the order they were made (see ``UUIDVersion7``).
+    /// A new UUID version 7 (RFC 9562) in lower case: the time in milliseconds, a counter, then
+    /// random bits, so the uuids this process makes sort in the order they were made, and the
+    /// queue's unique index on `uuid` takes each new key at its end.
     public static func makeUUID() -> String {
         let (high, low) = UUIDVersion7.next(nowMillis: currentMillis())
         let hex: StaticString = "0123456789abcdef"
