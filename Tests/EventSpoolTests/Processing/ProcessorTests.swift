@@ -89,7 +89,13 @@ struct ProcessorTests {
         await processor.stop()
     }
 
-    @Test func configUpdateWithANewRevisionSendsThePendingEvents() async throws {
+    /// What makes a datafile new (§19): its revision, or its project at the same revision.
+    enum NewDatafile: String, CaseIterable, Sendable {
+        case anotherRevision, anotherProjectOfTheSameRevision
+    }
+
+    @Test(arguments: NewDatafile.allCases)
+    func aNewDatafileSendsThePendingEventsAndTheSameOneChangesNothing(_ change: NewDatafile) async throws {
         let center = EventNotificationCenter()
         let posted = PostedNotifications(center)
         let updates = Counter()
@@ -101,28 +107,13 @@ struct ProcessorTests {
         try await processor.process(QueueFixtures.event(1))
         processor.configDidChange(to: config)
         await processor.worker.idle()
-        #expect(posted.logEvents.isEmpty, "the same revision changes nothing")
+        #expect(posted.logEvents.isEmpty, "the same project and revision change nothing")
         var newer = config
-        newer.revision = "242"
+        switch change {
+        case .anotherRevision: newer.revision = "242"
+        case .anotherProjectOfTheSameRevision: newer.projectId = "99999"
+        }
         processor.configDidChange(to: newer)
-        #expect(await posted.waitForOutcomes(1))
-        #expect(updates.value == 1)
-        await processor.stop()
-    }
-
-    @Test func configUpdateWithAnotherProjectOfTheSameRevisionSendsThePendingEvents() async throws {
-        let center = EventNotificationCenter()
-        let posted = PostedNotifications(center)
-        let updates = Counter()
-        center.addListener(for: .configUpdate) { _ in updates.increment() }
-        let processor = try makeProcessor(ScriptedDispatcher(), center: center)
-        processor.start()
-        let config = try ConformanceFixtures.config
-        processor.configDidChange(to: config)
-        try await processor.process(QueueFixtures.event(1))
-        var otherProject = config
-        otherProject.projectId = "99999"
-        processor.configDidChange(to: otherProject)  // the same revision: the identity is project and revision (§19)
         #expect(await posted.waitForOutcomes(1))
         #expect(updates.value == 1)
         await processor.stop()
