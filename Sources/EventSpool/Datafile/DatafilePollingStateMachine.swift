@@ -197,7 +197,7 @@ package struct DatafilePollingStateMachine: Sendable {
 
     /// The request for try `attempt` of a poll.
     private func request(attempt: Int) -> DatafileRequest {
-        var headers: [DatafileRequest.Header] = []
+        var headers: [HTTPHeader] = []
         if let lastModified { headers.append(.init(name: "If-Modified-Since", value: lastModified)) }
         if let token = resolved.settings.accessToken { headers.append(.init(name: "Authorization", value: "Bearer \(token)")) }
         return DatafileRequest(url: resolved.url, headers: headers, timeoutMillis: resolved.requestTimeoutMillis, attempt: attempt)

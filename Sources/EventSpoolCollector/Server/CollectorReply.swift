@@ -1,18 +1,14 @@
+import EventSpool
+
 /// What the connection does after a request: the I/O instruction the ledger hands to the
 /// channel handler.
 enum CollectorReply: Equatable {
     /// Send a response.
-    case respond(status: Int, headers: [Header], body: String)
+    case respond(status: Int, headers: [HTTPHeader], body: String)
     /// Send nothing and keep the connection open (the `timeout` step).
     case hold
     /// Close the connection without a response (the `reset` step).
     case reset
-
-    /// One response header.
-    struct Header: Equatable {
-        var name: String
-        var value: String
-    }
 
     /// The reply for a valid request answered by `step`.
     static func reply(for step: FaultStep) -> CollectorReply {
@@ -21,7 +17,7 @@ enum CollectorReply: Equatable {
         case .reset: return .reset
         case .noContent, .ok: return .respond(status: step.status ?? 204, headers: [], body: "")
         case .tooManyRequests(let seconds):
-            return .respond(status: 429, headers: [jsonContent, Header(name: "Retry-After", value: "\(seconds)")], body: faultBody(step))
+            return .respond(status: 429, headers: [jsonContent, HTTPHeader(name: "Retry-After", value: "\(seconds)")], body: faultBody(step))
         case .serviceUnavailable, .badRequest, .payloadTooLarge:
             return .respond(status: step.status ?? 500, headers: [jsonContent], body: faultBody(step))
         }
@@ -30,15 +26,15 @@ enum CollectorReply: Equatable {
     /// The reply for a refused request.
     static func reply(for rejection: RequestRejection) -> CollectorReply {
         var headers = [jsonContent]
-        if rejection.status == 405 { headers.append(Header(name: "Allow", value: "POST")) }
+        if rejection.status == 405 { headers.append(HTTPHeader(name: "Allow", value: "POST")) }
         return .respond(status: rejection.status, headers: headers, body: rejection.responseBody)
     }
 
     /// `Content-Type: application/json`.
-    static let jsonContent = Header(name: "Content-Type", value: "application/json")
+    static let jsonContent = HTTPHeader(name: "Content-Type", value: "application/json")
 
     /// A response with `status` and the JSON body `{"error": MESSAGE}`, plus `extra` headers.
-    static func error(_ status: Int, _ message: String, extra: [Header] = []) -> CollectorReply {
+    static func error(_ status: Int, _ message: String, extra: [HTTPHeader] = []) -> CollectorReply {
         .respond(status: status, headers: [jsonContent] + extra, body: RequestRejection(status: status, message: message).responseBody)
     }
 

@@ -106,7 +106,7 @@ struct DatafileLedger {
         switch step {
         case .serve:
             let notModified = ifModifiedSince.flatMap(HTTPDate.millis).map { $0 >= served.lastModifiedSeconds * 1000 } ?? false
-            let lastModified = CollectorReply.Header(name: "Last-Modified", value: served.lastModified)
+            let lastModified = HTTPHeader(name: "Last-Modified", value: served.lastModified)
             if notModified { return (.respond(status: 304, headers: [lastModified], body: ""), served.lastModified) }
             return (.respond(status: 200, headers: [CollectorReply.jsonContent, lastModified], body: served.body), served.lastModified)
         case .invalidBody:

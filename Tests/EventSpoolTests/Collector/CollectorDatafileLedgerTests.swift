@@ -7,7 +7,7 @@ import Testing
 struct CollectorDatafileLedgerTests {
     let t0: Int64 = 1_700_000_000_500  // Tue, 14 Nov 2023 22:13:20.500 GMT
     let t0Date = "Tue, 14 Nov 2023 22:13:20 GMT"
-    let json = CollectorReply.Header(name: "Content-Type", value: "application/json")
+    let json = HTTPHeader(name: "Content-Type", value: "application/json")
 
     func ledger(_ plan: DatafileFaultPlan = .alwaysServe, datafile: String? = #"{"revision": "1"}"#, token: String? = nil) -> DatafileLedger {
         var ledger = DatafileLedger(plan: plan)
