@@ -65,20 +65,27 @@ struct EnqueueCommand: ParsableCommand {
             rejected += rejections.count
             rejections.removeAll()
         }
-        var group: [(line: Int, event: SerializedEvent)] = []
+        // The group to commit, and the line number of each of its events, side by side: the
+        // events go to the queue as they are, without a copy into an array of their own.
+        var group: [SerializedEvent] = []
+        var groupLines: [Int] = []
         func commit() throws {
             guard !group.isEmpty else { return }
-            let outcomes = try CommandFailure.guarding { () throws(QueueError) in try eventQueue.append(contentsOf: group.map(\.event)) }
-            for (entry, outcome) in zip(group, outcomes) {
+            let outcomes = try CommandFailure.guarding { () throws(QueueError) in try eventQueue.append(contentsOf: group) }
+            for (index, outcome) in outcomes.enumerated() {
                 switch outcome {
                 case .appended: enqueued += 1
-                case .duplicate: rejections.append((entry.line, "event \(entry.event.uuid) is already queued"))
-                case .rejectedFull: rejections.append((entry.line, "the queue is full (see its bounds)"))
+                case .duplicate: rejections.append((groupLines[index], "event \(group[index].uuid) is already queued"))
+                case .rejectedFull: rejections.append((groupLines[index], "the queue is full (see its bounds)"))
                 }
             }
             group.removeAll(keepingCapacity: true)
+            groupLines.removeAll(keepingCapacity: true)
             report()
         }
+        // Every event of this decoder has its factory's context, so the bytes a request has
+        // besides its visitors (the context's header, the closing brackets) are counted once.
+        let requestOverhead = LogEvent.overheadByteCount(for: decoder.factory.context)
 
         var reader = LineReader(handle: handle)
         try CommandFailure.guarding { () throws in
@@ -86,12 +93,13 @@ struct EnqueueCommand: ParsableCommand {
                 if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { return }  // blank lines are skipped
                 do {
                     let event = try decoder.decode(bytes).serialized()
-                    let size = LogEvent.bodyByteCount(context: event.context, visitorByteCounts: [event.byteCount])
+                    let size = requestOverhead + event.byteCount  // a request of this one event
                     if size > maxBatchBytes {
                         rejections.append((number, "the event alone makes a \(size)-byte request, over --max-batch-bytes \(maxBatchBytes)"))
                         return
                     }
-                    group.append((number, event))
+                    group.append(event)
+                    groupLines.append(number)
                     if group.count >= groupSize { try commit() }
                 } catch let error as EventLineError {
                     rejections.append((number, error.description))

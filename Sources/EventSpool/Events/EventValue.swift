@@ -11,7 +11,10 @@
 /// let attributes: UserAttributes = ["browser": "chrome", "age": 31, "ltv": 12.5]
 /// let tags: EventTags = ["revenue": 1999, "value": 19.99, "category": "shoes"]
 /// ```
-public indirect enum EventValue: Sendable, Hashable {
+///
+/// Not `indirect`, like ``JSONValue``: nested values live in an array's storage, and a scalar
+/// needs no box of its own.
+public enum EventValue: Sendable, Hashable {
     /// `None` / `null`.
     case null
     /// A bool (never counted as a number, unlike Python).

@@ -259,6 +259,8 @@ extension JSONParser {
                 depth -= 1
                 return Value.jsonObject(members)
             }
+            // Room for a typical object's members at once, instead of growing 1, 2, 4, 8.
+            members.reserveCapacity(8)
             while true {
                 skipWhitespace()
                 guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else {

@@ -13,7 +13,11 @@
 /// let parsed = try JSONValue.parse("{\"revenue\": 1999, \"value\": 19.99}")
 /// assert(parsed == tags)
 /// ```
-public indirect enum JSONValue: Sendable, Hashable {
+///
+/// Not `indirect`: arrays and objects already hold their elements in an array's heap storage,
+/// so a scalar is stored inline instead of in a box of its own (one allocation less per value
+/// parsed or built).
+public enum JSONValue: Sendable, Hashable {
     /// `null`.
     case null
     /// `true` or `false`.

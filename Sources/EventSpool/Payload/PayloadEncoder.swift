@@ -30,96 +30,70 @@ package enum PayloadEncoder {
         return writer.string
     }
 
+    /// Writes the visitor object. Each literal holds the punctuation and the keys between two
+    /// values, exactly as they go on the wire, so a visitor takes as few appends as it has values.
     static func writeVisitor(_ event: UserEvent, to writer: inout JSONWriter) {
-        writer.raw("{\"snapshots\": [{\"events\": [{")
-        writer.key("entity_id")
+        writer.raw("{\"snapshots\": [{\"events\": [{\"entity_id\": ")
         switch event.payload {
         case .impression(let impression): writer.write(impression.campaignId)
         case .conversion(let conversion): writer.write(conversion.eventId)
         }
-        writer.raw(", ")
-        writer.key("uuid")
+        writer.raw(", \"uuid\": ")
         writer.write(event.uuid)
-        writer.raw(", ")
-        writer.key("key")
+        writer.raw(", \"key\": ")
         switch event.payload {
         case .impression: writer.write(Impression.eventKey)
         case .conversion(let conversion): writer.write(conversion.eventKey)
         }
-        writer.raw(", ")
-        writer.key("timestamp")
+        writer.raw(", \"timestamp\": ")
         writer.write(event.timestampMillis)
         switch event.payload {
         case .impression(let impression):
-            writer.raw("}], ")
-            writer.key("decisions")
-            writer.raw("[{")
-            writer.key("campaign_id")
+            writer.raw("}], \"decisions\": [{\"campaign_id\": ")
             writer.write(impression.campaignId)
-            writer.raw(", ")
-            writer.key("experiment_id")
+            writer.raw(", \"experiment_id\": ")
             writer.write(impression.experimentId)
-            writer.raw(", ")
-            writer.key("variation_id")
+            writer.raw(", \"variation_id\": ")
             if let variationId = impression.variationId { writer.write(variationId) } else { writer.raw("null") }
-            writer.raw(", ")
-            writer.key("metadata")
-            writer.byte(UInt8(ascii: "{"))
-            writer.key("flag_key")
+            writer.raw(", \"metadata\": {\"flag_key\": ")
             writer.write(impression.flagKey)
-            writer.raw(", ")
-            writer.key("rule_key")
+            writer.raw(", \"rule_key\": ")
             writer.write(impression.ruleKey)
-            writer.raw(", ")
-            writer.key("rule_type")
+            writer.raw(", \"rule_type\": ")
             writer.write(impression.ruleType.rawValue)
-            writer.raw(", ")
-            writer.key("variation_key")
+            writer.raw(", \"variation_key\": ")
             writer.write(impression.variationKey)
-            writer.raw(", ")
-            writer.key("enabled")
-            impression.enabled ? writer.raw("true") : writer.raw("false")
+            writer.raw(impression.enabled ? ", \"enabled\": true" : ", \"enabled\": false")
             if let cmabUUID = impression.cmabUUID {
-                writer.raw(", ")
-                writer.key("cmab_uuid")
+                writer.raw(", \"cmab_uuid\": ")
                 writer.write(cmabUUID)
             }
-            writer.raw("}}]}], ")
+            writer.raw("}}]}], \"attributes\": [")
         case .conversion(let conversion):
             if let revenue = conversion.revenue {
-                writer.raw(", ")
-                writer.key("revenue")
+                writer.raw(", \"revenue\": ")
                 writer.write(revenue)
             }
             if let value = conversion.value {
-                writer.raw(", ")
-                writer.key("value")
+                writer.raw(", \"value\": ")
                 writer.write(value.value)
             }
             if let tags = conversion.tags {
-                writer.raw(", ")
-                writer.key("tags")
+                writer.raw(", \"tags\": ")
                 writer.write(JSONValue.object(tags))
             }
-            writer.raw("}]}], ")
+            writer.raw("}]}], \"attributes\": [")
         }
-        writer.key("attributes")
-        writer.byte(UInt8(ascii: "["))
         for (position, attribute) in event.attributes.enumerated() {
-            if position > 0 { writer.raw(", ") }
-            writer.byte(UInt8(ascii: "{"))
-            writer.key("entity_id")
+            writer.raw(position == 0 ? "{\"entity_id\": " : ", {\"entity_id\": ")
             writer.write(attribute.entityId)
-            writer.raw(", ")
-            writer.key("key")
+            writer.raw(", \"key\": ")
             writer.write(attribute.key)
-            writer.raw(", \"type\": \"custom\", ")
-            writer.key("value")
+            writer.raw(", \"type\": \"custom\", \"value\": ")
             writer.write(attribute.value)
             writer.byte(UInt8(ascii: "}"))
         }
-        writer.raw("], ")
-        writer.key("visitor_id")
+        writer.raw("], \"visitor_id\": ")
         writer.write(event.userId)
         writer.byte(UInt8(ascii: "}"))
     }

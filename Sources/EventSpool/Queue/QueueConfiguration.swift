@@ -51,7 +51,8 @@ public struct QueueConfiguration: Sendable {
     /// How long sent rows are kept before the worker deletes them (every `pruneInterval`), in
     /// milliseconds.
     public var sentRetentionMillis: Int64 = 24 * 60 * 60 * 1000
-    /// How long a connection waits for another process's write lock before retrying, in milliseconds.
+    /// How long a connection waits for another process's write lock before retrying, in
+    /// milliseconds. While it waits it tries the lock again every 250 µs.
     public var busyTimeoutMillis: Int32 = 5_000
     /// How long a write keeps retrying a busy database in all before it reports
     /// ``QueueError/sqlite(_:)``, in milliseconds.

@@ -1,3 +1,4 @@
+import Foundation
 import CSQLite
 
 /// SQLite's "destructor" telling it to copy bound text before `sqlite3_bind_text` returns.
@@ -52,9 +53,25 @@ final class SQLiteConnection {
         walHook = nil
     }
 
-    /// Sets how long SQLite waits for another connection's lock before reporting `SQLITE_BUSY`.
+    /// How often a connection kept waiting by another connection's lock tries it again.
+    static let busyPollMicros: UInt32 = 250
+
+    /// Sets how long SQLite waits for another connection's lock before reporting `SQLITE_BUSY`:
+    /// at least `milliseconds`, trying again every ``busyPollMicros`` microseconds.
+    ///
+    /// SQLite's own `sqlite3_busy_timeout` sleeps 1, 2, 5, 10 … up to 100 ms between tries, so
+    /// a lock freed early in a long sleep stays unused until the sleep ends. With two processes
+    /// writing one queue (`run` and `enqueue`), that cost about a tenth of their throughput; a
+    /// short, steady poll takes the lock within a quarter of a millisecond of its release. This
+    /// is SQLite's documented per-connection busy handler: nothing else in the process changes.
     func setBusyTimeout(milliseconds: Int32) {
-        sqlite3_busy_timeout(handle, milliseconds)
+        let polls = Int(max(milliseconds, 0)) * 1_000 / Int(Self.busyPollMicros)
+        // The number of tries travels in the context pointer itself (null for none).
+        sqlite3_busy_handler(handle, { context, triesSoFar in
+            guard Int(triesSoFar) < Int(bitPattern: context) else { return 0 }
+            usleep(SQLiteConnection.busyPollMicros)
+            return 1
+        }, UnsafeMutableRawPointer(bitPattern: polls))
     }
 
     /// Runs one or more statements that return no rows we need (DDL, pragmas, migrations).

@@ -59,6 +59,31 @@ struct EnqueueCommandTests {
         #expect(try QueueFixtures.open(db).stats().pending == 1)
     }
 
+    @Test func rejectionsAcrossManyGroupsAreReportedInLineOrder() async throws {
+        // Groups of two, written while the next group is decoded: a duplicate is only found when
+        // its group is committed, and still reported in line order among the others.
+        func conversion(_ number: Int) -> String {
+            #"{"op": "conversion", "user_id": "user-\#(number)", "event_key": "purchase", "uuid": "bbbbbbbb-0000-4000-8000-00000000000\#(number)"}"#
+        }
+        let result = try await enqueue([
+            conversion(1),
+            "not json",
+            conversion(3),
+            conversion(1),
+            conversion(5),
+            #"{"op": "conversion", "user_id": "bob", "event_key": "no_such_event"}"#,
+            conversion(7),
+        ], extra: ["--group-size", "2"])
+        #expect(result.status == 1)
+        #expect(result.stdout == "enqueued 4, rejected 3\n")
+        let lines = result.stderr.split(separator: "\n").map(String.init)
+        #expect(lines.count == 3)
+        #expect(lines.first?.hasPrefix("eventspool enqueue: line 2: ") == true)
+        #expect(lines.dropFirst().first?.hasPrefix("eventspool enqueue: line 4: event bbbbbbbb-0000-4000-8000-000000000001 is already queued") == true)
+        #expect(lines.last?.hasPrefix("eventspool enqueue: line 6: ") == true)
+        #expect(try QueueFixtures.open(db).stats().pending == 4)
+    }
+
     @Test func emptyInputQueuesNothing() async throws {
         let result = try await enqueue([])
         #expect(result.status == 0)

@@ -1,0 +1,54 @@
+import Dispatch
+import Testing
+@testable import EventSpool
+
+/// How a connection waits for another connection's write lock (`setBusyTimeout`): it keeps
+/// trying while the lock is held, for at least its timeout, and then reports `SQLITE_BUSY`.
+@Suite("Waiting for another connection's lock")
+struct SQLiteBusyTests {
+    let folder = TemporaryFolder()
+
+    /// A new WAL file with one table, and a connection to it that holds its write lock.
+    func lockedFile() throws -> (path: String, holder: SQLiteConnection) {
+        let path = folder.file("busy.sqlite")
+        let holder = try SQLiteConnection(path: path, readOnly: false, create: true)
+        _ = try holder.queryOne("PRAGMA journal_mode = WAL") { $0.text(0) }
+        try holder.execute("CREATE TABLE notes (text TEXT NOT NULL)")
+        try holder.execute("BEGIN IMMEDIATE")
+        return (path, holder)
+    }
+
+    @Test func aWriterKeptWaitingTakesTheLockOnceItIsReleased() throws {
+        let (path, holder) = try lockedFile()
+        let writing = DispatchSemaphore(value: 0)
+        let written = DispatchSemaphore(value: 0)
+        let outcome = LockedValue<Result<Void, SQLiteError>?>(nil)
+        // The waiter is a connection of its own on another thread, as another process's is.
+        DispatchQueue.global().async {
+            let result = Result { () throws(SQLiteError) in
+                let waiter = try SQLiteConnection(path: path, readOnly: false, create: false)
+                waiter.setBusyTimeout(milliseconds: 60_000)
+                writing.signal()
+                try waiter.execute("BEGIN IMMEDIATE; INSERT INTO notes VALUES ('waited'); COMMIT")
+            }
+            outcome.withLock { $0 = result }
+            written.signal()
+        }
+        writing.wait()
+        try holder.execute("INSERT INTO notes VALUES ('held'); COMMIT")
+        written.wait()
+        #expect(throws: Never.self) { try outcome.withLock { $0 }?.get() }
+        #expect(try holder.query("SELECT text FROM notes ORDER BY rowid") { $0.text(0) } == ["held", "waited"])
+    }
+
+    @Test(arguments: [Int32(0), 30])
+    func aWriterGivesUpWithBusyWhenTheLockOutlastsItsTimeout(_ milliseconds: Int32) throws {
+        let (path, holder) = try lockedFile()
+        let waiter = try SQLiteConnection(path: path, readOnly: false, create: false)
+        waiter.setBusyTimeout(milliseconds: milliseconds)
+        let error = #expect(throws: SQLiteError.self) { try waiter.execute("BEGIN IMMEDIATE") }
+        #expect(error?.isBusy == true)
+        try holder.execute("COMMIT")
+        try waiter.execute("BEGIN IMMEDIATE; COMMIT")
+    }
+}
