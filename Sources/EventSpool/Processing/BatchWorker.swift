@@ -7,7 +7,9 @@ import Logging
 ///
 /// One task runs the loop. Other threads talk to it through an inbox (appends, flushes, stop);
 /// each request runs in a task of its own and posts its response to the inbox; so does the
-/// timer. Queue work is synchronous and done on the loop, one call at a time.
+/// timer. Queue work is synchronous and done on the loop, one call at a time; the loop's task
+/// runs on a thread of the worker's own (``DispatchQueueTaskExecutor``), not on the cooperative
+/// pool.
 final class BatchWorker: Sendable {
     /// What the loop is told from outside.
     private enum Message {
@@ -40,6 +42,10 @@ final class BatchWorker: Sendable {
     private let metrics: ProcessorMetrics
     private let wake = WakeSignal()
     private let inbox = LockedValue(Inbox())
+    /// Where the loop runs: its SQLite calls may wait for another process's write lock (up to
+    /// the queue's `busyRetryLimitMillis`), so they hold a thread of the worker's own, never
+    /// one of Swift's cooperative pool.
+    private let executor = DispatchQueueTaskExecutor(label: "eventspool.worker")
 
     init(
         queue: EventQueue, settings: ProcessorConfiguration, dispatcher: any EventDispatcher,
@@ -60,7 +66,7 @@ final class BatchWorker: Sendable {
         inbox.withLock { inbox in
             guard !inbox.started else { return false }
             inbox.started = true
-            inbox.loop = Task { [self] in await self.run() }
+            inbox.loop = Task(executorPreference: executor) { [self] in await self.run() }
             return true
         }
     }

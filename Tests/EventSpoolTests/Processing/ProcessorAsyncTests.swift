@@ -83,6 +83,33 @@ struct ProcessorAsyncTests {
         lock.close()
     }
 
+    /// The worker's own SQLite calls wait for a busy file off the pool too. More processors
+    /// than the cooperative pool has threads each start a worker on a file whose write lock
+    /// another connection holds, so each worker's first claim waits for it; had each waited on
+    /// a thread of the pool, the callers started after them could not all run. Then the lock
+    /// goes, and the queued events are sent, each once.
+    @Test(.timeLimit(.minutes(2)))
+    func workersWaitingForABusyFileLeaveThePoolFree() async throws {
+        let seeded = try QueueFixtures.open(path)
+        _ = try seeded.append(contentsOf: QueueFixtures.events(0..<3))
+        let dispatcher = ScriptedDispatcher()
+        let width = ProcessInfo.processInfo.activeProcessorCount * 2 + 2
+        // Opened before the lock is taken: opening a queue writes too (its migrations).
+        let processors = try (0..<width).map { _ in BatchEventProcessor(queue: try QueueFixtures.open(path), dispatcher: dispatcher) }
+        let lock = try SQLiteConnection(path: path, readOnly: false, create: false)
+        try lock.execute("BEGIN IMMEDIATE")
+        for processor in processors { processor.start() }
+        let started = StartedCallers(expected: width)
+        let callers = (0..<width).map { _ in Task { started.arrive() } }
+        await started.all()
+        for caller in callers { await caller.value }
+        try lock.execute("ROLLBACK")
+        lock.close()
+        for processor in processors { await processor.stop() }
+        #expect(dispatcher.batches.flatMap { $0 }.sorted() == QueueFixtures.events(0..<3).map(\.uuid).sorted())
+        #expect(try seeded.stats().sent == 3)
+    }
+
     @Test func awaitedWritesThatReturnedSurviveSigkill() async throws {
         let acknowledged = try await KilledWriters.acknowledged(rounds: max(2, QueueCrashTests.rounds / 2), lines: 50...1_000) { _ in
             ["process-async", path, "100000"]
