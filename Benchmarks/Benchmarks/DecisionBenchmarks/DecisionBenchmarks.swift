@@ -53,15 +53,6 @@ struct AcceptingDispatcher: EventDispatcher {
     func dispatch(_ logEvent: LogEvent) async throws -> DispatchResponse { DispatchResponse(status: 204) }
 }
 
-/// The event as the queue stores it, through public API only: its visitor object is the one
-/// `LogEvent.single` puts between the context's header and the body's end.
-func stored(_ event: UserEvent) -> SerializedEvent {
-    let body = LogEvent.single(event).bodyText
-    let visitor = body.dropFirst(LogEvent.headerPrefix(for: event.context).count).dropLast(LogEvent.bodySuffix.count)
-    return SerializedEvent(uuid: event.uuid, kind: event.kind, userId: event.userId, context: event.context,
-                           visitorJSON: String(visitor), timestampMillis: event.timestampMillis)
-}
-
 /// This process's folder for queue files, removed at exit.
 let benchmarkFolder: URL = {
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("eventspool-decide-bench-\(getpid())")
@@ -138,7 +129,7 @@ let benchmarks: @Sendable () -> Void = {
                                             collectsNotifications: false)
             for call in fixture.calls {
                 let events = session.run(call).events
-                if !events.isEmpty { groups.append(events.map(stored)) }
+                if !events.isEmpty { groups.append(events.map { $0.serialized() }) }
             }
         }
         let path = benchmarkFolder.appendingPathComponent("append-\(UUID().uuidString.prefix(8)).sqlite").path

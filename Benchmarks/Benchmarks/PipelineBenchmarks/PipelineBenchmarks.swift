@@ -46,18 +46,9 @@ func makeConversions(_ count: Int, _ queueGroup: ([UserEvent]) throws -> Void) t
     }
 }
 
-/// The event as the queue stores it, through public API only: its visitor object is the one
-/// `LogEvent.single` puts between the context's header and the body's end.
-func stored(_ event: UserEvent) -> SerializedEvent {
-    let body = LogEvent.single(event).bodyText
-    let visitor = body.dropFirst(LogEvent.headerPrefix(for: event.context).count).dropLast(LogEvent.bodySuffix.count)
-    return SerializedEvent(uuid: event.uuid, kind: event.kind, userId: event.userId, context: event.context,
-                           visitorJSON: String(visitor), timestampMillis: event.timestampMillis)
-}
-
 /// Builds, serialises and queues `count` conversions in groups of 1,000 (a benchmark's setup).
 func queueConversions(_ count: Int, into queue: EventQueue) throws {
-    try makeConversions(count) { _ = try queue.append(contentsOf: $0.map(stored)) }
+    try makeConversions(count) { _ = try queue.append(contentsOf: $0.map { $0.serialized() }) }
 }
 
 /// The measure: 100,000 conversions built, serialised and handed to a running
@@ -171,7 +162,7 @@ let benchmarks: @Sendable () -> Void = {
     ) { benchmark, server in
         do {
             var batch: [SerializedEvent] = []
-            try makeConversions(1_000) { batch = $0.prefix(100).map(stored) }
+            try makeConversions(1_000) { batch = $0.prefix(100).map { $0.serialized() } }
             guard let logEvent = LogEvent.batch(batch) else { return }
             let dispatcher = try httpDispatcher(to: server.url)
             _ = try await dispatcher.dispatch(logEvent)

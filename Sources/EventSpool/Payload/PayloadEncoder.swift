@@ -117,6 +117,12 @@ package enum PayloadEncoder {
 }
 
 extension UserEvent {
-    /// This event as the queue stores it: ``PayloadEncoder/serialize(_:)``.
-    package func serialized() -> SerializedEvent { PayloadEncoder.serialize(self) }
+    /// This event as an ``EventQueue`` stores it: its visitor object encoded exactly as the
+    /// official SDK sends it, byte for byte. ``BatchEventProcessor`` does this for every event it
+    /// is given; an ``EventProcessor`` of your own calls it to append events to a queue itself.
+    ///
+    /// ```swift
+    /// try queue.append(event.serialized())
+    /// ```
+    public func serialized() -> SerializedEvent { PayloadEncoder.serialize(self) }
 }

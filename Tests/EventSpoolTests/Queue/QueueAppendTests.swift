@@ -20,6 +20,24 @@ struct QueueAppendTests {
             == ["241/US/https://logx.optimizely.com/v1/events"])
     }
 
+    /// `UserEvent.serialized()`, public for processors of one's own: a user event queued by hand
+    /// is stored exactly as `process` stores it, and sent as the one-event request body the
+    /// official SDK would send.
+    @Test func aUserEventQueuedByHandIsStoredAsTheProcessorStoresIt() async throws {
+        let folder = TemporaryFolder()
+        let factory = UserEventFactory(config: try ConformanceFixtures.config)
+        let event = try factory.makeConversion(eventKey: "purchase", userId: "alice", attributes: ["age": 31], tags: ["revenue": 1999])
+        let byHand = try QueueFixtures.open(folder.file("by-hand.sqlite"))
+        try byHand.append(event.serialized())
+        let processor = BatchEventProcessor(queue: try QueueFixtures.open(folder.file("processor.sqlite")), dispatcher: ScriptedDispatcher())
+        try await processor.process(event)
+        let stored = try RawDatabase(folder.file("by-hand.sqlite")).strings("SELECT visitor_json FROM event_bodies")
+        #expect(stored == (try RawDatabase(folder.file("processor.sqlite")).strings("SELECT visitor_json FROM event_bodies")))
+        let batch = try #require(try byHand.claimNextBatch(limits: BatchLimits(), includeOpenBatch: true))
+        #expect(LogEvent.batch(context: batch.context, visitors: batch.visitors).bodyText == LogEvent.single(event).bodyText)
+        await processor.stop()
+    }
+
     @Test func rowKeepsEverythingNeededToSendLater() throws {
         let folder = TemporaryFolder()
         let queue = try QueueFixtures.open(folder.file("events.sqlite"))
