@@ -13,6 +13,7 @@ final class SQLiteConnection {
     private var handle: OpaquePointer?
     private var statements: [String: PreparedStatement] = [:]
     private var walHook: Unmanaged<CallbackBox<(Int) -> Void>>?
+    private var busyWait: Unmanaged<BusyWait>?
     /// The path given to `open`.
     let path: String
 
@@ -51,27 +52,25 @@ final class SQLiteConnection {
         handle = nil
         walHook?.release()
         walHook = nil
+        busyWait?.release()
+        busyWait = nil
     }
 
-    /// How often a connection kept waiting by another connection's lock tries it again.
-    static let busyPollMicros: UInt32 = 250
-
     /// Sets how long SQLite waits for another connection's lock before reporting `SQLITE_BUSY`:
-    /// at least `milliseconds`, trying again every ``busyPollMicros`` microseconds.
+    /// `milliseconds` by the monotonic clock, trying again as ``BusyWait`` schedules.
     ///
     /// SQLite's own `sqlite3_busy_timeout` sleeps 1, 2, 5, 10 … up to 100 ms between tries, so
     /// a lock freed early in a long sleep stays unused until the sleep ends. With two processes
-    /// writing one queue (`run` and `enqueue`), that cost about a tenth of their throughput; a
-    /// short, steady poll takes the lock within a quarter of a millisecond of its release. This
+    /// writing one queue (`run` and `enqueue`), that cost about a tenth of their throughput. This
     /// is SQLite's documented per-connection busy handler: nothing else in the process changes.
     func setBusyTimeout(milliseconds: Int32) {
-        let polls = Int(max(milliseconds, 0)) * 1_000 / Int(Self.busyPollMicros)
-        // The number of tries travels in the context pointer itself (null for none).
+        let wait = Unmanaged.passRetained(BusyWait(timeoutNanos: UInt64(max(milliseconds, 0)) * 1_000_000))
         sqlite3_busy_handler(handle, { context, triesSoFar in
-            guard Int(triesSoFar) < Int(bitPattern: context) else { return 0 }
-            usleep(SQLiteConnection.busyPollMicros)
-            return 1
-        }, UnsafeMutableRawPointer(bitPattern: polls))
+            guard let context else { return 0 }
+            return Unmanaged<BusyWait>.fromOpaque(context).takeUnretainedValue().tryAgain(firstTry: triesSoFar == 0) ? 1 : 0
+        }, wait.toOpaque())
+        busyWait?.release()
+        busyWait = wait
     }
 
     /// Runs one or more statements that return no rows we need (DDL, pragmas, migrations).
@@ -197,6 +196,48 @@ final class SQLiteConnection {
                 sqlite3_bind_text(statement, index, $0, Int32(buffer.count), transientDestructor)
             }
         }
+    }
+}
+
+/// How a connection waits for another connection's lock: its busy handler's schedule.
+///
+/// Most waits are short (another process commits a group of events, or claims a batch), so the
+/// first tries come every 250 µs and the lock is taken within a quarter of a millisecond of its
+/// release. A lock held longer (an operator's open transaction in `sqlite3`, a large purge) is
+/// tried less and less often, about a tenth of the time waited so far apart and at most 10 ms,
+/// so a long wait costs about a hundred tries a second instead of thousands. The timeout is
+/// time on the monotonic clock, not a count of tries, so it holds on a loaded machine too.
+final class BusyWait {
+    /// Tries every 250 µs for the first 10 ms of a wait.
+    static let shortPauseNanos: UInt64 = 250_000
+    static let shortWaitNanos: UInt64 = 10_000_000
+    /// The longest pause between two tries.
+    static let longestPauseNanos: UInt64 = 10_000_000
+
+    let timeoutNanos: UInt64
+    /// When the current wait began (the handler's first call for it).
+    private var startedNanos: UInt64 = 0
+
+    init(timeoutNanos: UInt64) {
+        self.timeoutNanos = timeoutNanos
+    }
+
+    /// The pause before the next try after waiting `waitedNanos`, or `nil` once the wait has
+    /// lasted `timeoutNanos`: then SQLite reports `SQLITE_BUSY`.
+    static func pause(afterWaiting waitedNanos: UInt64, timeoutNanos: UInt64) -> UInt64? {
+        guard waitedNanos < timeoutNanos else { return nil }
+        let pause = waitedNanos < shortWaitNanos ? shortPauseNanos : min(waitedNanos / 10, longestPauseNanos)
+        return min(pause, timeoutNanos - waitedNanos)
+    }
+
+    /// Called by SQLite's busy handler on the connection's thread (a connection is used by one
+    /// thread at a time): sleeps the scheduled pause and says whether to try again.
+    func tryAgain(firstTry: Bool) -> Bool {
+        let now = DispatchTime.now().uptimeNanoseconds
+        if firstTry { startedNanos = now }
+        guard let pause = Self.pause(afterWaiting: now - startedNanos, timeoutNanos: timeoutNanos) else { return false }
+        usleep(UInt32(pause / 1_000))
+        return true
     }
 }
 

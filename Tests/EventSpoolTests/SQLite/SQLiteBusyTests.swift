@@ -46,9 +46,43 @@ struct SQLiteBusyTests {
         let (path, holder) = try lockedFile()
         let waiter = try SQLiteConnection(path: path, readOnly: false, create: false)
         waiter.setBusyTimeout(milliseconds: milliseconds)
+        let started = DispatchTime.now().uptimeNanoseconds
         let error = #expect(throws: SQLiteError.self) { try waiter.execute("BEGIN IMMEDIATE") }
         #expect(error?.isBusy == true)
+        // Not before its timeout, measured by the clock.
+        #expect(DispatchTime.now().uptimeNanoseconds - started >= UInt64(milliseconds) * 1_000_000)
         try holder.execute("COMMIT")
         try waiter.execute("BEGIN IMMEDIATE; COMMIT")
+    }
+
+    @Test func theFirstTriesComeEvery250MicrosecondsThenAboutATenthOfTheWaitApart() {
+        let ms: UInt64 = 1_000_000
+        let timeout = 5_000 * ms
+        #expect(BusyWait.pause(afterWaiting: 0, timeoutNanos: timeout) == 250_000)
+        #expect(BusyWait.pause(afterWaiting: 9 * ms, timeoutNanos: timeout) == 250_000)
+        #expect(BusyWait.pause(afterWaiting: 10 * ms, timeoutNanos: timeout) == 1 * ms)
+        #expect(BusyWait.pause(afterWaiting: 50 * ms, timeoutNanos: timeout) == 5 * ms)
+        #expect(BusyWait.pause(afterWaiting: 2_000 * ms, timeoutNanos: timeout) == 10 * ms)
+    }
+
+    @Test func theLastPauseEndsAtTheTimeoutAndThenTheWaitGivesUp() {
+        let ms: UInt64 = 1_000_000
+        #expect(BusyWait.pause(afterWaiting: 4_995 * ms, timeoutNanos: 5_000 * ms) == 5 * ms)
+        #expect(BusyWait.pause(afterWaiting: 5_000 * ms, timeoutNanos: 5_000 * ms) == nil)
+        #expect(BusyWait.pause(afterWaiting: 0, timeoutNanos: 0) == nil)
+    }
+
+    /// A wait for the whole default timeout (5 s), in virtual time: about 550 tries, where a
+    /// steady 250 µs poll makes 20,000.
+    @Test func aLongWaitTriesAFewHundredTimesNotThousands() {
+        let timeout: UInt64 = 5_000_000_000
+        var waited: UInt64 = 0
+        var tries = 0
+        while let pause = BusyWait.pause(afterWaiting: waited, timeoutNanos: timeout) {
+            waited += pause
+            tries += 1
+        }
+        #expect(waited == timeout)
+        #expect(tries > 500 && tries < 600)
     }
 }
