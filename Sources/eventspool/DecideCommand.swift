@@ -13,7 +13,8 @@ struct DecideCommand: AsyncParsableCommand {
             Each input line is one call, {"op": "decide", "user_id": "alice", "flag_key": "new_nav"} for example \
             (see the README); each output line is {"call", "op", "result", "events", "notifications"}, or \
             {"call", "error"} for a line that is not a call. State (forced variations and decisions, user profiles) \
-            lives for the whole run. With --db the events are also queued for `eventspool run`.
+            lives for the whole run. With --db the events are also queued for `eventspool run`. Answers are \
+            written whenever no more calls are ready, so a program can talk to decide over pipes.
             """
     )
 
@@ -93,6 +94,9 @@ struct DecideCommand: AsyncParsableCommand {
                 } catch let error as ClientCallError {
                     output.append(ClientCallOutcome.errorLine(call: call, message: error.description))
                 }
+            } beforeWaiting: {
+                // Answers go out before waiting for more calls, so a program can talk to decide over pipes.
+                output.flush()
             }
         }
         output.flush()

@@ -10,7 +10,8 @@ struct EnqueueCommand: ParsableCommand {
         discussion: """
             Each line is one object: {"op": "impression", …} or {"op": "conversion", …} (see the README). \
             Rejected lines are reported on standard error with their line number; the others are written, \
-            committed in groups of --group-size. Prints "enqueued N, rejected M"; exits 1 when M > 0.
+            committed in groups of --group-size (and whenever the input has no more lines ready, so a slow \
+            writer's lines are queued as they come). Prints "enqueued N, rejected M"; exits 1 when M > 0.
             """
     )
 
@@ -104,6 +105,9 @@ struct EnqueueCommand: ParsableCommand {
                 } catch let error as EventLineError {
                     rejections.append((number, error.description))
                 }
+            } beforeWaiting: {
+                // A slow writer's lines are queued as they come, not held for a full group.
+                try commit()
             }
             try commit()
         }

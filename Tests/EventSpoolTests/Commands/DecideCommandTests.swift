@@ -161,4 +161,21 @@ struct DecideCommandTests {
         let line = try #require(try outputLines(result.stdout).first)
         #expect(line["result"]?["features"] == .array([.string("dark_mode")]))
     }
+
+    /// A program can talk to `decide` over pipes: each answer comes out while the input is
+    /// still open, once no more calls are ready, not at the end of the input.
+    @Test func eachAnswerComesOutBeforeTheInputEnds() async throws {
+        let child = try ChildProcess("eventspool", ["decide", "--datafile", exampleDatafile], keepingInputOpen: true)
+        let writer = try #require(child.inputWriter)
+        for call in 0..<2 {
+            writer.write(Data((#"{"op": "get_enabled_features", "user_id": "u", "attributes": {"browser": "chrome"}}"# + "\n").utf8))
+            let answer = await child.readLine(within: 60)
+            let line = try JSONValue.parse(try #require(answer, "answer \(call) came before the input ended"))
+            #expect(line["call"] == .int(Int64(call)))
+            #expect(line["result"]?["features"] == .array([.string("dark_mode")]))
+        }
+        try writer.close()
+        let result = await child.finish()
+        #expect(result.status == 0 && result.stdout.isEmpty)
+    }
 }

@@ -96,6 +96,23 @@ struct EnqueueCommandTests {
         #expect(result.stdout == "enqueued 2, rejected 0\n")
     }
 
+    /// A writer that keeps the input open (a producer piping events as they happen) has its
+    /// lines queued as they come: `enqueue` commits what it has whenever no more input is ready,
+    /// not only at a full group or at the end.
+    @Test func linesFromAWriterThatKeepsTheInputOpenAreQueuedAsTheyCome() async throws {
+        let child = try ChildProcess("eventspool", ["enqueue", "--db", db, "--datafile", datafile], keepingInputOpen: true)
+        let writer = try #require(child.inputWriter)
+        writer.write(Data((Self.impression + "\n" + Self.conversion + "\n").utf8))
+        // Another process's commit can only be seen in the file; the bound only stops a hang.
+        let queued = await CollectorFixtures.eventually(within: 60) {
+            (try? QueueFixtures.open(db) { $0.readOnly = true }.stats().pending) == 2
+        }
+        #expect(queued, "both lines were queued while the input was still open")
+        try writer.close()
+        let result = await child.finish()
+        #expect(result.stdout == "enqueued 2, rejected 0\n")
+    }
+
     @Test func aHundredThousandLinesAreAllQueued() async throws {
         let lines = (0..<100_000).map { index in
             #"{"op": "conversion", "user_id": "user-\#(index)", "event_key": "purchase", "attributes": {"browser": "firefox", "age": \#(index % 90), "ltv": 12.5}, "tags": {"revenue": \#(index), "category": "books"}}"#

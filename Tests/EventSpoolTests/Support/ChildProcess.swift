@@ -21,13 +21,24 @@ final class ChildProcess: @unchecked Sendable {
         URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
     }
 
-    init(_ product: String, _ arguments: [String], input: Data? = nil) throws {
+    /// The writing end of standard input, for a child started with `keepingInputOpen`.
+    let inputWriter: FileHandle?
+
+    /// Starts `product` with `arguments`. Standard input is `input` (then its end) when given;
+    /// with `keepingInputOpen`, a pipe the test writes to through ``inputWriter`` and closes when it
+    /// is done; otherwise empty.
+    init(_ product: String, _ arguments: [String], input: Data? = nil, keepingInputOpen: Bool = false) throws {
         // A product of this package by name, or any program by absolute path.
         process.executableURL = product.hasPrefix("/") ? URL(fileURLWithPath: product) : Self.productsFolder.appendingPathComponent(product)
         process.arguments = arguments
         process.standardOutput = output
         process.standardError = errors
-        if let input {
+        let pipe = keepingInputOpen ? Pipe() : nil
+        self.inputWriter = pipe?.fileHandleForWriting
+        if let pipe {
+            process.standardInput = pipe
+            try process.run()
+        } else if let input {
             let pipe = Pipe()
             process.standardInput = pipe
             try process.run()
@@ -42,6 +53,26 @@ final class ChildProcess: @unchecked Sendable {
     /// The next line of standard output, or `nil` at its end.
     func readLine() async -> String? {
         await offThePool { Self.readLineBlocking(from: self.output, buffer: &self.buffer) }
+    }
+
+    /// The next line of standard output, or `nil` when none came within `seconds`; then the
+    /// child is killed. The bound only stops a hung child; a line that comes returns at once.
+    func readLine(within seconds: Double) async -> String? {
+        await withTaskGroup(of: String??.self) { group in
+            group.addTask { .some(await self.readLine()) }
+            group.addTask {
+                try? await Task.sleep(nanoseconds: UInt64(seconds * 1_000_000_000))
+                return .none
+            }
+            guard case .some(let line) = await group.next() ?? nil else {
+                // Killing the child ends its output, which ends the read still waiting.
+                await offThePool { self.kill() }
+                group.cancelAll()
+                return nil
+            }
+            group.cancelAll()
+            return line
+        }
     }
 
     /// The next line of standard error, or `nil` at its end.
