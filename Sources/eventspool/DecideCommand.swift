@@ -66,11 +66,7 @@ struct DecideCommand: AsyncParsableCommand {
             do { return try ProjectConfig(datafile: bytes) } catch { throw DecideFailure("the datafile \(datafile) is not valid: \(error)") }
         }
         let profiles = try CommandFailure.guarding { () throws in try loadUserProfiles() }
-        let handle = try CommandFailure.guarding { () throws in
-            guard let input, input != "-" else { return FileHandle.standardInput }
-            guard let handle = FileHandle(forReadingAtPath: input) else { throw DecideFailure("cannot read the input \(input): check the path") }
-            return handle
-        }
+        var reader = try CommandFailure.guarding { () throws in try LineReader(input: input) }
         var processor: BatchEventProcessor?
         if let db {
             // The queue's own processor, not started: each event is in the file when the call
@@ -83,7 +79,6 @@ struct DecideCommand: AsyncParsableCommand {
                                         defaultDecideOptions: try parsedOptions(), clientName: clientName, clientVersion: clientVersion)
         var output = OutputBuffer()
         var call = 0
-        var reader = LineReader(handle: handle)
         try CommandFailure.guarding { () throws in
             try reader.forEachLine { bytes, _ in
                 if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { return }  // blank lines are not calls

@@ -45,13 +45,7 @@ struct EnqueueCommand: ParsableCommand {
                 throw EnqueueFailure("the datafile \(datafile) is not valid: \(error)")
             }
         }
-        let handle = try CommandFailure.guarding { () throws in
-            guard let input, input != "-" else { return FileHandle.standardInput }
-            guard let handle = FileHandle(forReadingAtPath: input) else {
-                throw EnqueueFailure("cannot read the input \(input): check the path")
-            }
-            return handle
-        }
+        var reader = try CommandFailure.guarding { () throws in try LineReader(input: input) }
         let eventQueue = try queue.openForWriting()
         let decoder = EventLineDecoder(factory: UserEventFactory(config: config))
 
@@ -88,7 +82,6 @@ struct EnqueueCommand: ParsableCommand {
         // besides its visitors (the context's header, the closing brackets) are counted once.
         let requestOverhead = LogEvent.overheadByteCount(for: decoder.factory.context)
 
-        var reader = LineReader(handle: handle)
         try CommandFailure.guarding { () throws in
             try reader.forEachLine { bytes, number in
                 if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { return }  // blank lines are skipped

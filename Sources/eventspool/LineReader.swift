@@ -21,6 +21,25 @@ struct LineReader {
         self.handle = handle
     }
 
+    /// A reader of the file at `path`, or of standard input when `path` is absent or `-`.
+    ///
+    /// - Throws: ``LineReaderError`` naming the path when it cannot be opened or is a folder,
+    ///   before anything else is done (no queue file is made for an input that cannot be read).
+    init(input path: String?) throws(LineReaderError) {
+        guard let path, path != "-" else {
+            self.init(handle: FileHandle.standardInput)
+            return
+        }
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue {
+            throw LineReaderError(description: "the input \(path) is a folder: give a JSON Lines file")
+        }
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw LineReaderError(description: "cannot read the input \(path): check the path")
+        }
+        self.init(handle: handle)
+    }
+
     /// Calls `body` with each line (without its line ending) and its 1-based number, and
     /// `beforeWaiting` before each read that would wait for the input's writer.
     mutating func forEachLine(
@@ -77,7 +96,7 @@ struct LineReader {
     }
 }
 
-/// A read of the input failed (the message names the system's reason).
+/// The input cannot be opened or read (the message names the path or the system's reason).
 struct LineReaderError: Error, CustomStringConvertible {
     let description: String
 }

@@ -134,5 +134,9 @@ struct EnqueueCommandTests {
         #expect(invalid.stderr.split(separator: "\n").count == 1 && invalid.stderr.contains("not valid"))
         let noInput = try await ChildProcess("eventspool", ["enqueue", "--db", db, "--datafile", datafile, "--input", folder.file("none.jsonl")]).finish()
         #expect(noInput.status == 1 && noInput.stderr.contains("cannot read the input"))
+        let folderInput = try await ChildProcess("eventspool", ["enqueue", "--db", db, "--datafile", datafile, "--input", folder.path]).finish()
+        #expect(folderInput.status == 1)
+        #expect(folderInput.stderr.split(separator: "\n").count == 1 && folderInput.stderr.contains("is a folder"))
+        #expect(!FileManager.default.fileExists(atPath: db), "no queue file is made for an input that cannot be read")
     }
 }
