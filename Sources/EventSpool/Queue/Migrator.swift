@@ -13,10 +13,13 @@ struct Migrator {
     /// Brings the file to `targetVersion` (the latest by default). Each migration runs in one
     /// `BEGIN IMMEDIATE` transaction that also sets `user_version`, so a crash leaves the file
     /// at one version or the next, never in between, and two processes opening a new file at
-    /// once apply each migration once.
+    /// once apply each migration once. A file already at the target is only read: opening it
+    /// takes no write lock, so it opens while another connection holds one (a `sqlite3`
+    /// session in a transaction, another process's long write).
     func migrate(_ connection: SQLiteConnection, upTo targetVersion: Int? = nil) throws {
         let target = targetVersion ?? latestVersion
-        for migration in migrations where migration.version <= target {
+        let version = try Self.userVersion(connection)
+        for migration in migrations where migration.version > version && migration.version <= target {
             try connection.transaction(immediate: true) { () throws in
                 // Read inside the write transaction: another process may have migrated meanwhile.
                 let current = try Self.userVersion(connection)

@@ -57,6 +57,25 @@ struct QueueFileTests {
         raw.close()
     }
 
+    /// A file already at the latest version is only read when opened: a `sqlite3` session in a
+    /// transaction, or another process's long write, does not stop a service from starting.
+    @Test func anUpToDateFileOpensWhileAnotherConnectionHoldsTheWriteLock() throws {
+        let folder = TemporaryFolder()
+        let path = folder.file("events.sqlite")
+        let first = try QueueFixtures.open(path)
+        try first.append(QueueFixtures.event(1))
+        first.close()
+        let holder = try SQLiteConnection(path: path, readOnly: false, create: false)
+        try holder.execute("BEGIN IMMEDIATE")
+        // No wait at all for a lock: any write lock the opening took would fail at once.
+        let queue = try QueueFixtures.open(path) { $0.busyTimeoutMillis = 0 }
+        #expect(try queue.stats().pending == 1)
+        try holder.execute("COMMIT")
+        try queue.append(QueueFixtures.event(2))
+        #expect(try queue.stats().pending == 2)
+        holder.close()
+    }
+
     @Test func baselineSchemaIsVersionOne() throws {
         #expect(Migration.bundled.map(\.version) == [1])
         #expect(Migration.latestVersion == 1)
