@@ -55,24 +55,10 @@ final class ChildProcess: @unchecked Sendable {
         await offThePool { Self.readLineBlocking(from: self.output, buffer: &self.buffer) }
     }
 
-    /// The next line of standard output, or `nil` when none came within `seconds`; then the
-    /// child is killed. The bound only stops a hung child; a line that comes returns at once.
+    /// The next line of standard output, or `nil` when none came within `seconds` (then the
+    /// child is killed) or the output ended.
     func readLine(within seconds: Double) async -> String? {
-        await withTaskGroup(of: String??.self) { group in
-            group.addTask { .some(await self.readLine()) }
-            group.addTask {
-                try? await Task.sleep(nanoseconds: UInt64(seconds * 1_000_000_000))
-                return .none
-            }
-            guard case .some(let line) = await group.next() ?? nil else {
-                // Killing the child ends its output, which ends the read still waiting.
-                await offThePool { self.kill() }
-                group.cancelAll()
-                return nil
-            }
-            group.cancelAll()
-            return line
-        }
+        await killedUnless(within: seconds) { await self.readLine() } ?? nil
     }
 
     /// The next line of standard error, or `nil` at its end.
@@ -106,18 +92,25 @@ final class ChildProcess: @unchecked Sendable {
     }
 
     /// Waits at most `seconds` for the process to end by itself; kills it then. Returns whether
-    /// it ended by itself. The bound only stops a hung child; a child that ends returns at once.
+    /// it ended by itself.
     func exits(within seconds: Double) async -> Bool {
-        await withTaskGroup(of: Bool.self) { group in
-            group.addTask { await offThePool { self.process.waitUntilExit() }; return true }
+        await killedUnless(within: seconds) { await offThePool { self.process.waitUntilExit() } } != nil
+    }
+
+    /// What `wait` returns, or `nil` when it has not returned within `seconds`: then the child is
+    /// killed, which ends the wait (its output closes, it exits). The bound only stops a hung
+    /// child; a wait that ends returns at once.
+    private func killedUnless<T: Sendable>(within seconds: Double, _ wait: @escaping @Sendable () async -> T) async -> T? {
+        await withTaskGroup(of: T?.self) { group in
+            group.addTask { await wait() }
             group.addTask {
                 try? await Task.sleep(nanoseconds: UInt64(seconds * 1_000_000_000))
-                return false
+                return nil
             }
-            let exited = await group.next() ?? false
-            if !exited { await offThePool { self.kill() } }
+            let first = await group.next() ?? nil
+            if first == nil { await offThePool { self.kill() } }
             group.cancelAll()
-            return exited
+            return first
         }
     }
 
