@@ -111,9 +111,22 @@ final class BatchWorker: Sendable {
 
     /// Asks the loop to send what is pending and finish by `deadlineMillis` (requests still
     /// out then are cancelled), and waits for it.
+    ///
+    /// The loop's writes may be waiting for another connection's write lock (a `sqlite3`
+    /// session in a transaction), each for up to the queue's `busyRetryLimitMillis`. At the
+    /// deadline those waits are interrupted, so the loop finishes in time; what it could not
+    /// write stays as it was in the file (pending events stay pending, a batch in flight is
+    /// taken back when its lease runs out).
     func stop(deadlineMillis: Int64) async {
         post(.stop(deadlineMillis: deadlineMillis))
+        // It holds the queue's lock waits, not the queue: a stopped processor frees its queue.
+        let interrupter = Task { [clock, lockWaits = queue.lockWaits, round = queue.lockWaits.round] in
+            do { try await clock.sleep(untilMillis: deadlineMillis) } catch { return }
+            lockWaits.interrupt(round: round)
+        }
         await inbox.withLock { $0.loop }?.value
+        interrupter.cancel()
+        queue.lockWaits.resume()
     }
 
     /// Returns once the loop has handled everything it was told and waits for something new

@@ -51,6 +51,8 @@ public final class EventQueue: Sendable {
     private let state: LockedValue<State>
     /// Checkpoints the log beside the queue's own connection; `nil` when read-only.
     private let checkpointer: WALCheckpointer?
+    /// Lets a stopping worker end the waits of its writes for another connection's lock.
+    let lockWaits = LockWaits()
 
     struct State {
         var connection: SQLiteConnection
@@ -74,7 +76,7 @@ public final class EventQueue: Sendable {
         self.path = path
         self.configuration = configuration
         self.owner = LeaseOwner.current()
-        let connection = try QueueFile.open(path: path, configuration: configuration)
+        let connection = try QueueFile.open(path: path, configuration: configuration, lockWaits: lockWaits)
         self.checkpointer = configuration.readOnly ? nil : WALCheckpointer.install(on: connection, path: path, logger: configuration.logger)
         self.state = LockedValue(State(connection: connection))
     }
@@ -127,7 +129,7 @@ public final class EventQueue: Sendable {
                 }
             } catch let error as SQLiteError where error.isBusy {
                 let waitedMillis = Int64((DispatchTime.now().uptimeNanoseconds - started) / 1_000_000)
-                if waitedMillis >= configuration.busyRetryLimitMillis { throw .sqlite(error) }
+                if waitedMillis >= configuration.busyRetryLimitMillis || lockWaits.areInterrupted { throw .sqlite(error) }
                 usleep(pause)
                 pause = min(pause * 2, 100_000)
             } catch {

@@ -5,20 +5,20 @@ import Logging
 /// aside when asked, setting the pragmas, and migrating it.
 enum QueueFile {
     /// Opens `path` per `configuration` and returns a connection ready for the queue's SQL.
-    static func open(path: String, configuration: QueueConfiguration) throws(QueueError) -> SQLiteConnection {
+    static func open(path: String, configuration: QueueConfiguration, lockWaits: LockWaits? = nil) throws(QueueError) -> SQLiteConnection {
         do {
-            return try openOnce(path: path, configuration: configuration)
+            return try openOnce(path: path, configuration: configuration, lockWaits: lockWaits)
         } catch QueueError.corrupt(let path, let reason) where configuration.onCorruption == .moveAside && !configuration.readOnly {
             let moved = try moveAside(path: path, clock: configuration.clock)
             configuration.logger.warning(
                 "queue file was damaged; moved aside and started a new queue",
                 metadata: ["path": "\(path)", "moved_to": "\(moved)", "reason": "\(reason)"]
             )
-            return try openOnce(path: path, configuration: configuration)
+            return try openOnce(path: path, configuration: configuration, lockWaits: lockWaits)
         }
     }
 
-    private static func openOnce(path: String, configuration: QueueConfiguration) throws(QueueError) -> SQLiteConnection {
+    private static func openOnce(path: String, configuration: QueueConfiguration, lockWaits: LockWaits?) throws(QueueError) -> SQLiteConnection {
         var isDirectory: ObjCBool = false
         let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
         if exists && isDirectory.boolValue { throw .pathIsDirectory(path: path) }
@@ -38,7 +38,7 @@ enum QueueFile {
             throw error.isCorruption ? .corrupt(path: path, reason: error.message) : .cannotOpen(path: path, reason: error.message)
         }
         do {
-            connection.setBusyTimeout(milliseconds: configuration.busyTimeoutMillis)
+            connection.setBusyTimeout(milliseconds: configuration.busyTimeoutMillis, lockWaits: lockWaits)
             // Reading the schema is what makes SQLite look at the file: a file that is not a
             // database fails here, before anything is written to it.
             let objects = try connection.queryOne("SELECT count(*) FROM sqlite_master") { $0.int(0) } ?? 0

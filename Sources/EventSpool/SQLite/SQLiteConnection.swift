@@ -57,14 +57,15 @@ final class SQLiteConnection {
     }
 
     /// Sets how long SQLite waits for another connection's lock before reporting `SQLITE_BUSY`:
-    /// `milliseconds` by the monotonic clock, trying again as ``BusyWait`` schedules.
+    /// `milliseconds` by the monotonic clock, trying again as ``BusyWait`` schedules, or until
+    /// `lockWaits` is interrupted.
     ///
     /// SQLite's own `sqlite3_busy_timeout` sleeps 1, 2, 5, 10 … up to 100 ms between tries, so
     /// a lock freed early in a long sleep stays unused until the sleep ends. With two processes
     /// writing one queue (`run` and `enqueue`), that cost about a tenth of their throughput. This
     /// is SQLite's documented per-connection busy handler: nothing else in the process changes.
-    func setBusyTimeout(milliseconds: Int32) {
-        let wait = Unmanaged.passRetained(BusyWait(timeoutNanos: UInt64(max(milliseconds, 0)) * 1_000_000))
+    func setBusyTimeout(milliseconds: Int32, lockWaits: LockWaits? = nil) {
+        let wait = Unmanaged.passRetained(BusyWait(timeoutNanos: UInt64(max(milliseconds, 0)) * 1_000_000, lockWaits: lockWaits))
         sqlite3_busy_handler(handle, { context, triesSoFar in
             guard let context else { return 0 }
             return Unmanaged<BusyWait>.fromOpaque(context).takeUnretainedValue().tryAgain(firstTry: triesSoFar == 0) ? 1 : 0
@@ -215,11 +216,14 @@ final class BusyWait {
     static let longestPauseNanos: UInt64 = 10_000_000
 
     let timeoutNanos: UInt64
+    /// Interrupted: give up at the next try.
+    let lockWaits: LockWaits?
     /// When the current wait began (the handler's first call for it).
     private var startedNanos: UInt64 = 0
 
-    init(timeoutNanos: UInt64) {
+    init(timeoutNanos: UInt64, lockWaits: LockWaits? = nil) {
         self.timeoutNanos = timeoutNanos
+        self.lockWaits = lockWaits
     }
 
     /// The pause before the next try after waiting `waitedNanos`, or `nil` once the wait has
@@ -233,6 +237,7 @@ final class BusyWait {
     /// Called by SQLite's busy handler on the connection's thread (a connection is used by one
     /// thread at a time): sleeps the scheduled pause and says whether to try again.
     func tryAgain(firstTry: Bool) -> Bool {
+        if lockWaits?.areInterrupted == true { return false }
         let now = DispatchTime.now().uptimeNanoseconds
         if firstTry { startedNanos = now }
         guard let pause = Self.pause(afterWaiting: now - startedNanos, timeoutNanos: timeoutNanos) else { return false }

@@ -149,6 +149,46 @@ struct ProcessorTests {
         #expect(center.removeListener(id: 1) == false, "the processor took its listener with it")
     }
 
+    /// A `sqlite3` session (or another process) holding the file's write lock makes each of the
+    /// worker's writes wait, up to `busyRetryLimitMillis` (2 minutes) each: `stop()` still ends
+    /// by its timeout, and the events it could not send stay pending.
+    @Test func stopEndsByItsTimeoutWhileAnotherConnectionHoldsTheWriteLock() async throws {
+        let processor = try makeProcessor(ScriptedDispatcher(), timeout: 1)
+        try await processor.process(QueueFixtures.event(1))
+        let holder = try SQLiteConnection(path: path, readOnly: false, create: false)
+        try holder.execute("BEGIN IMMEDIATE")
+        processor.start()
+        let started = Date()
+        let stopping = Task { await processor.stop() }
+        // Bounded, so that a stop that waits for the lock fails here instead of hanging the run;
+        // releasing the lock then lets it end.
+        let endedInTime = await Self.ends(stopping, within: 30)
+        let elapsed = Date().timeIntervalSince(started)
+        try holder.execute("ROLLBACK")
+        await stopping.value
+        holder.close()
+        #expect(endedInTime && elapsed >= 0.99, "stop took \(elapsed) s with timeoutInterval 1 s and the lock held")
+        #expect(!processor.queue.lockWaits.areInterrupted, "later writes wait for a lock again")
+        #expect(try processor.queue.stats().pending == 1, "nothing was lost")
+    }
+
+    /// Whether `task` ends within `seconds` (a bound on a hang, not a timing); it is not waited
+    /// for beyond that.
+    static func ends(_ task: Task<Void, Never>, within seconds: Double) async -> Bool {
+        let answer = LockedValue<CheckedContinuation<Bool, Never>?>(nil)
+        return await withCheckedContinuation { continuation in
+            answer.withLock { $0 = continuation }
+            Task {
+                await task.value
+                answer.withLock { $0.take() }?.resume(returning: true)
+            }
+            Task {
+                try? await Task.sleep(nanoseconds: UInt64(seconds * 1_000_000_000))
+                answer.withLock { $0.take() }?.resume(returning: false)
+            }
+        }
+    }
+
     @Test func stopWithAHungServerReturnsAtItsDeadlineAndTheNextProcessorSendsTheRest() async throws {
         let center = EventNotificationCenter()
         let posted = PostedNotifications(center)

@@ -85,4 +85,29 @@ struct SQLiteBusyTests {
         #expect(waited == timeout)
         #expect(tries > 500 && tries < 600)
     }
+
+    /// A stopping worker interrupts its queue's lock waits at its deadline: a wait with a long
+    /// timeout then gives up at once.
+    @Test func anInterruptedWaitGivesUpAtOnce() throws {
+        let (path, holder) = try lockedFile()
+        let lockWaits = LockWaits()
+        let waiter = try SQLiteConnection(path: path, readOnly: false, create: false)
+        waiter.setBusyTimeout(milliseconds: 60_000, lockWaits: lockWaits)
+        lockWaits.interrupt(round: lockWaits.round)
+        let error = #expect(throws: SQLiteError.self) { try waiter.execute("BEGIN IMMEDIATE") }
+        #expect(error?.isBusy == true)
+        lockWaits.resume()
+        try holder.execute("COMMIT")
+        try waiter.execute("BEGIN IMMEDIATE; COMMIT")
+    }
+
+    @Test func anInterruptionAskedForBeforeAResumeIsIgnored() {
+        let lockWaits = LockWaits()
+        let round = lockWaits.round
+        lockWaits.resume()
+        lockWaits.interrupt(round: round)
+        #expect(!lockWaits.areInterrupted)
+        lockWaits.interrupt(round: lockWaits.round)
+        #expect(lockWaits.areInterrupted)
+    }
 }
