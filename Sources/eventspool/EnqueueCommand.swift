@@ -99,8 +99,9 @@ struct EnqueueCommand: ParsableCommand {
                     rejections.append((number, error.description))
                 }
             } beforeWaiting: {
-                // A slow writer's lines are queued as they come, not held for a full group.
+                // A slow writer's lines are queued (or reported) as they come, not held for a full group.
                 try commit()
+                report()
             }
             try commit()
         }

@@ -7,7 +7,7 @@ import Foundation
 /// Before a read that would wait for more input, `beforeWaiting` is called, so that a command
 /// finishes what it has (`enqueue` commits its lines, `decide` writes its answers) instead of
 /// holding it until a megabyte or the end arrives. A file never waits: it is read in whole
-/// megabytes, and `beforeWaiting` is not called before its end.
+/// megabytes, and `beforeWaiting` is never called.
 struct LineReader {
     /// The most a read takes.
     static let chunkBytes = 1 << 20

@@ -4,7 +4,8 @@
 /// A write that waits for a lock held elsewhere (a `sqlite3` session in a transaction, another
 /// process's long write) keeps trying for up to the queue's `busyRetryLimitMillis`. A worker
 /// stopping by a deadline cannot wait that long: at its deadline it interrupts the waits, and
-/// each one gives up with `SQLITE_BUSY` within one pause of its schedule (at most 10 ms).
+/// each one gives up with `SQLITE_BUSY` at its next try: within 10 ms in SQLite's busy handler
+/// (``BusyWait``), within 100 ms in the queue's retry loop.
 final class LockWaits: Sendable {
     private struct State {
         var interrupted = false

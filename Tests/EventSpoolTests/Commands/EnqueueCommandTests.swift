@@ -108,9 +108,13 @@ struct EnqueueCommandTests {
             (try? QueueFixtures.open(db) { $0.readOnly = true }.stats().pending) == 2
         }
         #expect(queued, "both lines were queued while the input was still open")
+        // A rejected line is reported as it comes too.
+        writer.write(Data("not json\n".utf8))
+        let report = await child.readErrorLine(within: 60)
+        #expect(report?.hasPrefix("eventspool enqueue: line 3:") == true, "reported while the input was still open: \(report ?? "nothing")")
         try writer.close()
         let result = await child.finish()
-        #expect(result.stdout == "enqueued 2, rejected 0\n")
+        #expect(result.stdout == "enqueued 2, rejected 1\n")
     }
 
     @Test func aHundredThousandLinesAreAllQueued() async throws {

@@ -61,6 +61,12 @@ final class ChildProcess: @unchecked Sendable {
         await killedUnless(within: seconds) { await self.readLine() } ?? nil
     }
 
+    /// The next line of standard error, or `nil` when none came within `seconds` (then the
+    /// child is killed) or the output ended.
+    func readErrorLine(within seconds: Double) async -> String? {
+        await killedUnless(within: seconds) { await self.readErrorLine() } ?? nil
+    }
+
     /// The next line of standard error, or `nil` at its end.
     func readErrorLine() async -> String? {
         await offThePool { Self.readLineBlocking(from: self.errors, buffer: &self.errorBuffer) }
